@@ -1,0 +1,186 @@
+"""The ``runreport`` command line: a thin layer over the library.
+
+Each command parses its options and calls library functions. A :class:`RunReportError` becomes a
+one-line ``Error: ...`` on stderr and exit code 1, here and nowhere else; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from runreport.exceptions import RunReportError
+
+
+class _Group(click.Group):
+    """Turns library errors into clean one-line messages (exit 1) for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RunReportError as exc:
+            first, _, rest = str(exc).partition("\n")
+            click.echo(f"Error: {first}", err=True)
+            if rest:
+                click.echo(rest, err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="runreport", prog_name="runreport")
+@click.option(
+    "--tracking-uri",
+    envvar="RUNREPORT_TRACKING_URI",
+    metavar="PATH",
+    help="Runs folder (path or file:// URI). Default: ./runs, or $RUNREPORT_TRACKING_URI.",
+)
+@click.pass_context
+def main(ctx: click.Context, tracking_uri: str | None) -> None:
+    """runreport: experiment tracking, a git-native registry and static reports for ML runs."""
+    ctx.obj = {"tracking_uri": tracking_uri}
+
+
+def _client(ctx: click.Context) -> Any:
+    from runreport.tracking.client import Client
+
+    return Client(ctx.obj.get("tracking_uri"))
+
+
+# ---------------------------------------------------------------- experiments
+
+
+@main.group()
+def experiments() -> None:
+    """List and inspect experiments."""
+
+
+@experiments.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include deleted experiments.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def experiments_list(ctx: click.Context, show_all: bool, fmt: str) -> None:
+    """List experiments with their ids and run counts."""
+    from runreport.cli_output import experiment_rows
+
+    client = _client(ctx)
+    found = client.search_experiments(view_type=3 if show_all else 1, order_by=["name ASC"])
+    _emit(experiment_rows(client, found), fmt)
+
+
+# ---------------------------------------------------------------- runs
+
+
+@main.group()
+def runs() -> None:
+    """Search and inspect runs."""
+
+
+@runs.command("list")
+@click.option(
+    "--experiment",
+    "-e",
+    "experiment_names",
+    multiple=True,
+    metavar="NAME",
+    help="Experiment name (repeatable). Default: all experiments.",
+)
+@click.option(
+    "--filter",
+    "-f",
+    "filter_string",
+    default="",
+    metavar="FILTER",
+    help="MLflow search filter, e.g. \"metrics.rmse < 1 AND params.model = 'ridge'\".",
+)
+@click.option(
+    "--order-by",
+    "-o",
+    "order_by",
+    multiple=True,
+    metavar="KEY",
+    help="Sort key such as 'metrics.rmse ASC' (repeatable).",
+)
+@click.option("--max-results", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Include deleted runs.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+def runs_list(
+    ctx: click.Context,
+    experiment_names: Sequence[str],
+    filter_string: str,
+    order_by: Sequence[str],
+    max_results: int,
+    show_all: bool,
+    fmt: str,
+) -> None:
+    """List runs, filtered and sorted with MLflow's search syntax."""
+    from runreport.cli_output import run_rows
+    from runreport.exceptions import ResourceNotFoundError
+
+    client = _client(ctx)
+    if experiment_names:
+        ids = []
+        for name in experiment_names:
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                known = ", ".join(repr(e.name) for e in client.search_experiments()) or "none"
+                raise ResourceNotFoundError(f"experiment {name!r} does not exist; known: {known}")
+            ids.append(experiment.experiment_id)
+    else:
+        ids = [e.experiment_id for e in client.search_experiments(view_type=3)]
+    found = client.search_runs(
+        ids, filter_string, 3 if show_all else 1, max_results, list(order_by)
+    )
+    _emit(run_rows(found, full=fmt != "table"), fmt)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: str, fmt: str) -> None:
+    """Show one run: meta, params, metrics, tags and artifacts."""
+    from runreport.cli_output import run_details, run_text
+
+    client = _client(ctx)
+    details = run_details(client, run_id)
+    if fmt == "json":
+        click.echo(json.dumps(details, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    else:
+        click.echo(run_text(details))
+
+
+# ---------------------------------------------------------------- output
+
+
+def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
+    from runreport.cli_output import to_csv, to_table
+
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        sys.stdout.write(to_csv(rows))
+    else:
+        click.echo(to_table(rows))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The run-folder store: format (the spec), writer and readers."""

@@ -1,0 +1,149 @@
+"""A cache of parsed runs, so searching 10,000 runs does not parse 20,000 files every time.
+
+Entries are kept in memory and, per experiment, in ``<root>/.runreport-cache/<id>.json``
+(git-ignored by a ``.gitignore`` written beside it). Each entry is keyed by the ``stat`` of the
+run's ``run.json`` and ``summary.json`` (mtime in ns, size, inode): a changed file, however it
+was changed, misses the cache. Entries whose files changed in the last two seconds are not
+stored (a second change within the same clock tick could keep the same mtime), nor are RUNNING
+runs, whose history may be ahead of their summary. A cache file that is unreadable, foreign or
+tampered with is ignored: its keys cannot match files it did not see, and it never holds code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from runreport.store import format as fmt
+from runreport.store.files import atomic_write
+
+logger = logging.getLogger(__name__)
+
+CACHE_DIR = ".runreport-cache"
+CACHE_VERSION = 1
+STABLE_AFTER_NS = 2_000_000_000
+MAX_CACHED_RUNS_PER_EXPERIMENT = 1_000_000
+
+StatKey = tuple[int, ...]
+Entry = tuple[StatKey, fmt.RunRecord, dict[str, fmt.SummaryRow]]
+
+_RECORD_FIELDS = tuple(fmt.RunRecord.__dataclass_fields__)
+
+
+class ExperimentCache:
+    """Parsed runs of one experiment folder, by run folder name."""
+
+    def __init__(self, experiment_dir: Path) -> None:
+        self.experiment_dir = experiment_dir
+        self.path = experiment_dir.parent / CACHE_DIR / f"{experiment_dir.name}.json"
+        self.entries: dict[str, Entry] = {}
+        self.dirty = False
+        self._loaded = False
+
+    def get(self, name: str, key: StatKey) -> Entry | None:
+        if not self._loaded:
+            self._load()
+        entry = self.entries.get(name)
+        return entry if entry is not None and entry[0] == key else None
+
+    def put(self, name: str, entry: Entry, newest_ns: int) -> None:
+        if entry[1].status == "RUNNING" or time.time_ns() - newest_ns <= STABLE_AFTER_NS:
+            self.entries.pop(name, None)
+            return
+        if len(self.entries) >= MAX_CACHED_RUNS_PER_EXPERIMENT:
+            self.entries.clear()
+        self.entries[name] = entry
+        self.dirty = True
+
+    def forget_missing(self, present: set[str]) -> None:
+        for name in [n for n in self.entries if n not in present]:
+            del self.entries[name]
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache file if anything changed; a read-only tree is fine (nothing saved)."""
+        if not self.dirty:
+            return
+        self.dirty = False
+        runs = {
+            name: [list(key), _record_list(rec), rows]
+            for name, (key, rec, rows) in self.entries.items()
+        }
+        text = json.dumps(
+            {"cache_version": CACHE_VERSION, "runs": runs},
+            separators=(",", ":"),
+            check_circular=False,
+        )
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            ignore = self.path.parent / ".gitignore"
+            if not ignore.exists():
+                atomic_write(ignore, "# runreport's search cache; safe to delete\n*\n")
+            atomic_write(self.path, text)
+        except OSError as exc:
+            logger.debug("search cache not saved to %s: %s", self.path, exc)
+
+    def _load(self) -> None:
+        self._loaded = True
+        try:
+            data = json.loads(self.path.read_bytes())
+            if data.get("cache_version") != CACHE_VERSION:
+                return
+            for name, (key, record, rows) in data["runs"].items():
+                self.entries.setdefault(name, (tuple(key), fmt.RunRecord(*record), rows))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            logger.debug("ignoring unreadable search cache %s: %s", self.path, exc)
+            self.entries.clear()
+
+
+def _record_list(record: fmt.RunRecord) -> list[object]:
+    return [getattr(record, name) for name in _RECORD_FIELDS]
+
+
+def stat_key(run_dir: str) -> tuple[StatKey, int] | None:
+    """The cache key of a run folder and its newest mtime; None when it has no ``run.json``."""
+    try:
+        a = os.stat(os.path.join(run_dir, fmt.RUN_FILE))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        b = os.stat(os.path.join(run_dir, fmt.SUMMARY_FILE))
+    except FileNotFoundError:
+        return (a.st_mtime_ns, a.st_size, a.st_ino), a.st_mtime_ns
+    key = (a.st_mtime_ns, a.st_size, a.st_ino, b.st_mtime_ns, b.st_size, b.st_ino)
+    return key, max(a.st_mtime_ns, b.st_mtime_ns)
+
+
+_caches: dict[str, ExperimentCache] = {}
+_lock = threading.Lock()
+
+
+def for_experiment(experiment_dir: Path) -> ExperimentCache:
+    """The process-wide cache of ``experiment_dir`` (loaded from disk on first use)."""
+    name = str(experiment_dir)
+    with _lock:
+        cache = _caches.get(name)
+        if cache is None:
+            cache = _caches[name] = ExperimentCache(experiment_dir)
+        return cache
+
+
+def clear() -> None:
+    """Forget every in-memory entry (the files on disk stay)."""
+    with _lock:
+        _caches.clear()
+
+
+def remove_files(root: Path) -> None:
+    """Delete the on-disk cache of ``root``."""
+    folder = root / CACHE_DIR
+    for path in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            path.unlink()

@@ -1,0 +1,94 @@
+"""File primitives the store is built on: atomic replace, exclusive create, folder locks.
+
+Every record file is replaced atomically (write a temporary file in the same folder, then
+``os.replace``), so a reader never sees half a file and a crash leaves either the old or the new
+version. Temporary files start with :data:`format.TEMP_PREFIX` and readers ignore them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from runreport.store.format import TEMP_PREFIX
+
+try:  # POSIX advisory locks; on platforms without fcntl, in-process locking only.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f"{TEMP_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so readers see the old or the new file, never half."""
+    temp = _temp_path(path)
+    try:
+        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def create_exclusive(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` unless it exists; return False when it already did.
+
+    The file appears complete or not at all: it is written under a temporary name and hard
+    linked into place, which fails atomically when the name is taken.
+    """
+    temp = _temp_path(path)
+    try:
+        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``folder`` (a ``flock`` on the folder itself).
+
+    Each call opens its own descriptor, so the lock excludes other threads as well as other
+    processes. The kernel drops it when a process dies, so a killed writer never leaves it held.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def read_bytes(path: Path, start: int = 0) -> bytes:
+    """The bytes of ``path`` from offset ``start`` (empty when the file does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            if start:
+                handle.seek(start)
+            return handle.read()
+    except FileNotFoundError:
+        return b""
+
+
+def file_size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0

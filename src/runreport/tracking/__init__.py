@@ -1,0 +1,1 @@
+"""Experiment tracking: entities, the client and the fluent API."""

@@ -1,0 +1,77 @@
+"""Shared fixtures: a fresh runs folder per test and clean fluent-API state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import runreport
+from runreport.tracking import fluent, location
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _reset_fluent_state() -> None:
+    fluent._end_all(runreport.RunStatus.FINISHED)
+    fluent._active_experiment_id = None
+    fluent._last_active_run_id = None
+    location.reset_tracking_uri()
+
+
+@pytest.fixture
+def runs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh tracking root in ``tmp_path/runs``, set as the tracking URI."""
+    monkeypatch.delenv("RUNREPORT_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    root = tmp_path / "runs"
+    _reset_fluent_state()
+    runreport.set_tracking_uri(str(root))
+    yield root
+    _reset_fluent_state()
+
+
+def python_env(**extra: str) -> dict[str, str]:
+    """Environment for a child Python that imports this checkout's runreport."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH", "")]))
+    env.update(extra)
+    return env
+
+
+def run_python(
+    code: str, cwd: Path, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (real process) and return the finished process."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=python_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "Ada",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+        },
+    )
+    return done.stdout
