@@ -75,10 +75,13 @@ def build_mlflow(db: Path, runs) -> None:  # type: ignore[no-untyped-def]
 PROBE = """
 import json, sys, time
 import pandas  # imported before timing, as in any script that uses the DataFrame
-which, location, exp, text, repeat = sys.argv[1:5] + [int(sys.argv[5])]
+which, location, exp, text = sys.argv[1:5]
+repeat = int(sys.argv[5])
 if which == "runreport":
     import runreport as tool
     tool.set_tracking_uri(location)
+    if not exp:
+        exp = tool.get_experiment_by_name(sys.argv[6]).experiment_id
 else:
     import logging, os, warnings
     warnings.filterwarnings("ignore")
@@ -96,10 +99,12 @@ print(json.dumps({"first": times[0], "later": later[len(later) // 2], "rows": ro
 """
 
 
-def probe(which: str, location: str, exp: str, text: str, repeat: int) -> dict[str, float]:
+def probe(
+    which: str, location: str, exp: str, text: str, repeat: int, experiment_name: str = ""
+) -> dict[str, float]:
     """Time search_runs in a fresh interpreter: the first call, then the median of repeats."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, which, location, exp, text, str(repeat)],
+        [sys.executable, "-c", PROBE, which, location, exp, text, str(repeat), experiment_name],
         capture_output=True,
         text=True,
         check=True,

@@ -77,11 +77,12 @@ def test_torn_last_line_and_garbage_lines_are_skipped() -> None:
 
 def test_summary_latest_is_highest_step_then_timestamp() -> None:
     summary = fmt.Summary()
-    for ts, step, value in [(10, 5, 1.0), (20, 3, 2.0), (5, 5, 3.0), (30, 5, 4.0), (1, 4, -1.0)]:
+    points = [(10, 5, 1.0), (20, 3, 2.0), (5, 5, 3.0), (30, 5, 4.0), (1, 4, -1.0), (30, 5, 3.5)]
+    for ts, step, value in points:
         summary.add("m", ts, step, value)
     value, timestamp, step, low, high, count = summary.metrics["m"]
     assert (value, step, timestamp) == (4.0, 5, 30)
-    assert (low, high, count) == (-1.0, 4.0, 5)
+    assert (low, high, count) == (-1.0, 4.0, 6)
 
 
 def test_summary_min_max_ignore_nan_and_json_has_no_bare_nan() -> None:

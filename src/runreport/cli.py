@@ -44,10 +44,18 @@ def main(ctx: click.Context, tracking_uri: str | None) -> None:
     ctx.obj = {"tracking_uri": tracking_uri}
 
 
-def _client(ctx: click.Context) -> Any:
+def _client(ctx: click.Context, source: str | None = None) -> Any:
     from runreport.tracking.client import Client
 
-    return Client(ctx.obj.get("tracking_uri"))
+    return Client(source or ctx.obj.get("tracking_uri"))
+
+
+_source_option = click.option(
+    "--source",
+    "-s",
+    metavar="PATH",
+    help="Read this runs folder, MLflow mlruns/ folder or mlflow.db instead of the tracking URI.",
+)
 
 
 # ---------------------------------------------------------------- experiments
@@ -67,12 +75,13 @@ def experiments() -> None:
     default="table",
     show_default=True,
 )
+@_source_option
 @click.pass_context
-def experiments_list(ctx: click.Context, show_all: bool, fmt: str) -> None:
+def experiments_list(ctx: click.Context, show_all: bool, fmt: str, source: str | None) -> None:
     """List experiments with their ids and run counts."""
     from runreport.cli_output import experiment_rows
 
-    client = _client(ctx)
+    client = _client(ctx, source)
     found = client.search_experiments(view_type=3 if show_all else 1, order_by=["name ASC"])
     _emit(experiment_rows(client, found), fmt)
 
@@ -119,6 +128,7 @@ def runs() -> None:
     default="table",
     show_default=True,
 )
+@_source_option
 @click.pass_context
 def runs_list(
     ctx: click.Context,
@@ -128,12 +138,13 @@ def runs_list(
     max_results: int,
     show_all: bool,
     fmt: str,
+    source: str | None,
 ) -> None:
     """List runs, filtered and sorted with MLflow's search syntax."""
     from runreport.cli_output import run_rows
     from runreport.exceptions import ResourceNotFoundError
 
-    client = _client(ctx)
+    client = _client(ctx, source)
     if experiment_names:
         ids = []
         for name in experiment_names:
@@ -155,12 +166,13 @@ def runs_list(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@_source_option
 @click.pass_context
-def runs_show(ctx: click.Context, run_id: str, fmt: str) -> None:
+def runs_show(ctx: click.Context, run_id: str, fmt: str, source: str | None) -> None:
     """Show one run: meta, params, metrics, tags and artifacts."""
     from runreport.cli_output import run_details, run_text
 
-    client = _client(ctx)
+    client = _client(ctx, source)
     details = run_details(client, run_id)
     if fmt == "json":
         click.echo(json.dumps(details, indent=2, sort_keys=True, ensure_ascii=False, default=str))
@@ -181,6 +193,10 @@ def _emit(rows: list[dict[str, Any]], fmt: str) -> None:
     else:
         click.echo(to_table(rows))
 
+
+from runreport.cli_interop import import_group  # noqa: E402
+
+main.add_command(import_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

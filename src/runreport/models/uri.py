@@ -8,6 +8,7 @@ artifacts) and ``models:/<name>/<version or stage or @alias>`` (resolved by
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -16,6 +17,7 @@ from runreport.models import format as fmt
 
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
+_LOGGED_MODEL = re.compile(r"models:/m-[0-9a-f]{8,64}/?")
 
 
 def parse_runs_uri(uri: str) -> tuple[str, str]:
@@ -66,6 +68,9 @@ def _runs_dir(uri: str) -> Path:
     if target.resolve() != root and root not in target.resolve().parents:
         raise InvalidParameterError(f"model URI {uri!r} points outside the run's artifacts")
     if not target.is_dir():
+        logged = _logged_models_of_run(run_id).get(path)
+        if logged is not None:
+            return logged
         raise ResourceNotFoundError(
             f"model URI {uri!r}: run {run_id} has no artifact folder {path!r}; its top-level "
             f"artifacts are: {_listing(artifacts)}"
@@ -73,7 +78,29 @@ def _runs_dir(uri: str) -> Path:
     return target
 
 
+def _logged_models_of_run(run_id: str) -> dict[str, Path]:
+    """MLflow 3 keeps a run's models outside its artifacts; MLflow sources know where."""
+    from runreport.tracking.client import Client
+
+    source = getattr(Client(), "source", None)
+    return source.model_dirs(run_id) if source is not None else {}
+
+
+def _logged_model_dir(uri: str) -> Path | None:
+    """``models:/m-<id>``: an MLflow 3 logged model of the MLflow source in use, if any."""
+    from runreport.tracking.client import Client
+
+    model_id = uri[len(MODELS_SCHEME) :].strip("/")
+    source = getattr(Client(), "source", None)
+    finder = getattr(source, "logged_model_dir", None)
+    return finder(model_id) if finder is not None else None
+
+
 def _models_dir(uri: str) -> Path:
+    if _LOGGED_MODEL.fullmatch(uri):
+        found = _logged_model_dir(uri)
+        if found is not None:
+            return found
     try:
         from runreport.registry import resolve_model_uri  # type: ignore[attr-defined]
     except ImportError:

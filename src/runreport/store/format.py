@@ -265,8 +265,14 @@ SummaryRow = list  # [float, int, int, float, float, int]
 
 
 def add_point(row: SummaryRow, timestamp: int, step: int, value: float) -> None:
-    """Fold one point into a summary row (latest = highest step, then timestamp; ties: last)."""
-    if step > row[STEP] or (step == row[STEP] and timestamp >= row[TIMESTAMP]):
+    """Fold one point into a summary row.
+
+    The latest point is MLflow's: the highest step, then the highest timestamp, then the highest
+    value (a number beats NaN).
+    """
+    if (step, timestamp) > (row[STEP], row[TIMESTAMP]) or (
+        (step, timestamp) == (row[STEP], row[TIMESTAMP]) and _beats(value, row[VALUE])
+    ):
         row[VALUE], row[TIMESTAMP], row[STEP] = value, timestamp, step
     if value == value:  # not NaN
         if not row[MIN] <= value:  # also replaces a NaN minimum
@@ -274,6 +280,10 @@ def add_point(row: SummaryRow, timestamp: int, step: int, value: float) -> None:
         if not row[MAX] >= value:
             row[MAX] = value
     row[COUNT] += 1
+
+
+def _beats(value: float, current: float) -> bool:
+    return value > current or (current != current and value == value)
 
 
 @dataclass(slots=True)

@@ -70,6 +70,15 @@ def _page(items: list[Any], max_results: int | None, page_token: str | None) -> 
 class Client:
     """Tracking client over one runs folder (the tracking URI in force when it is created)."""
 
+    def __new__(cls, tracking_uri: str | None = None, registry_uri: str | None = None) -> Client:
+        """A client over an MLflow store (``mlruns/``, ``sqlite:///mlflow.db``) is read-only."""
+        if cls is Client:
+            from runreport.tracking.foreign import ReadOnlyClient, is_foreign
+
+            if is_foreign(tracking_uri):
+                return super().__new__(ReadOnlyClient)
+        return super().__new__(cls)
+
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self.root = root_for(tracking_uri)
         self.registry_uri = registry_uri
@@ -128,13 +137,12 @@ class Client:
 
         stages = ViewType.lifecycle_stages(view_type)
         matches = search.compile_experiment_filter(filter_string)
-        experiments = [
-            reader.to_experiment(r, self.root)
-            for r in reader.experiment_records(self.root)
-            if r.lifecycle_stage in stages
-        ]
+        experiments = [e for e in self._all_experiments() if e.lifecycle_stage in stages]
         chosen = search.sort_experiments([e for e in experiments if matches(e)], order_by)
         return _page(chosen, max_results, page_token)
+
+    def _all_experiments(self) -> list[Experiment]:
+        return [reader.to_experiment(r, self.root) for r in reader.experiment_records(self.root)]
 
     def delete_experiment(self, experiment_id: str) -> None:
         self.get_experiment(experiment_id)
@@ -331,12 +339,15 @@ class Client:
         search.parse_order_by(order_by)  # invalid clauses fail before any folder is read
         stages = ViewType.lifecycle_stages(run_view_type)
         wanted = [experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids
-        registry.flush_all()
-        runs, skipped = reader.scan_runs(self.root, [str(e) for e in wanted])
+        runs, skipped = self._scan([str(e) for e in wanted])
         for bad in skipped:
             logger.warning("skipped run folder %s: %s", bad.path, bad.reason)
         chosen = [r for r in runs if r.info.lifecycle_stage in stages and matches(r)]
         return _page(search.sort_runs(chosen, order_by), max_results, page_token)
+
+    def _scan(self, experiment_ids: list[str]) -> tuple[list[Run], list[reader.SkippedRun]]:
+        registry.flush_all()  # this process's buffered points are part of the answer
+        return reader.scan_runs(self.root, experiment_ids)
 
     # ------------------------------------------------------------ artifacts
 

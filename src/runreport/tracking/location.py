@@ -50,6 +50,10 @@ def root_for(uri: str | None = None) -> Path:
     if "://" not in text and not text.startswith("file:"):
         return Path(text).expanduser().absolute()
     parts = urlsplit(text)
+    if parts.scheme == "sqlite":  # an MLflow database: read-only (runreport.store.mlflow_db)
+        from runreport.store.sources import path_of
+
+        return path_of(text)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise InvalidParameterError(
@@ -64,5 +68,5 @@ def root_for(uri: str | None = None) -> Path:
         )
     raise InvalidParameterError(
         f"tracking URI scheme {parts.scheme!r} in {text!r} is not supported; expected a folder "
-        "path or a file:// URI"
+        "path, a file:// URI, or sqlite:///path/to/mlflow.db (read-only)"
     )

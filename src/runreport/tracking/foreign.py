@@ -1,0 +1,104 @@
+"""A read-only :class:`~runreport.tracking.client.Client` over an MLflow store.
+
+``Client("mlruns")``, ``Client("sqlite:///mlflow.db")`` and ``set_tracking_uri(...)`` with such
+a location give the same read API (get_run, search_runs, get_metric_history, artifacts,
+experiments) through :mod:`runreport.store.sources`; every write is refused with a message that
+says how to convert the store (``runreport import mlflow``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, NoReturn
+
+from runreport.exceptions import InvalidStateError, ResourceNotFoundError
+from runreport.store.sources import RUNREPORT, RunSource, detect_kind, open_source, path_of
+from runreport.tracking.artifacts import destination, download
+from runreport.tracking.client import Client
+from runreport.tracking.entities import Experiment, FileInfo, Metric, Run
+from runreport.tracking.location import get_tracking_uri
+
+_kinds: dict[tuple[str, int], str] = {}
+
+
+def is_foreign(tracking_uri: str | None) -> bool:
+    """True when the URI names an MLflow store rather than runreport's run folders."""
+    text = get_tracking_uri() if tracking_uri is None else os.fspath(tracking_uri)
+    if text.startswith("sqlite:"):
+        return True
+    if "://" in text and not text.startswith("file:"):
+        return False  # location.root_for reports unsupported schemes
+    path = path_of(text)
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return False
+    key = (str(path), stamp)
+    if key not in _kinds:
+        _kinds[key] = detect_kind(path)
+    return _kinds[key] != RUNREPORT
+
+
+class ReadOnlyClient(Client):
+    """The tracking client over an MLflow ``mlruns/`` folder or SQLite file."""
+
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        self.source: RunSource = open_source(
+            get_tracking_uri() if tracking_uri is None else tracking_uri
+        )
+        self.root = self.source.location
+        self.registry_uri = registry_uri
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise InvalidStateError(
+            f"{self.root} is an MLflow store ({self.source.kind}); runreport reads it but does not "
+            f"write to it. Convert it with: runreport import mlflow {self.root} --to runs"
+        )
+
+    create_experiment = get_or_create_experiment = delete_experiment = _refuse
+    restore_experiment = rename_experiment = set_experiment_tag = _refuse
+    create_run = update_run = set_terminated = delete_run = restore_run = _refuse
+    log_param = set_tag = delete_tag = log_metric = log_batch = metric_buffer = _refuse
+    log_artifact = log_artifacts = log_text = log_dict = log_figure = log_image = _refuse
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.source.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return next((e for e in self.source.experiments() if e.name == name), None)
+
+    def _all_experiments(self) -> list[Experiment]:
+        return self.source.experiments()
+
+    def _experiment_ids(self) -> list[str]:
+        return [e.experiment_id for e in self.source.experiments()]
+
+    def run_dir(self, run_id: str) -> Path:
+        return Path(self.source.get_run(run_id).source)
+
+    def get_run(self, run_id: str) -> Run:
+        return self.source.get_run(run_id)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self.source.metric_history(run_id, key)
+
+    def _scan(self, experiment_ids: list[str]) -> tuple[list[Run], list[Any]]:
+        return self.source.scan_runs(experiment_ids)
+
+    def artifacts_dir(self, run_id: str) -> Path:
+        found = self.source.artifacts_dir(run_id)
+        if found is None:
+            uri = self.source.get_run(run_id).info.artifact_uri
+            raise ResourceNotFoundError(f"the artifacts of run {run_id!r} are not local: {uri}")
+        return found
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        base = self.source.artifacts_dir(run_id)
+        if base is None:
+            return []
+        destination(base, path, "path")
+        return self.source.list_artifacts(run_id, path)
+
+    def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
+        return download(self.artifacts_dir(run_id), path, dst_path)
