@@ -12,17 +12,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.ensemble import RandomForestRegressor  # noqa: E402
-from sklearn.linear_model import Lasso, LinearRegression, Ridge  # noqa: E402
-from sklearn.metrics import mean_absolute_error, mean_squared_error  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import Lasso, LinearRegression, Ridge
+from sklearn.metrics import mean_absolute_error, mean_squared_error
+from sklearn.model_selection import train_test_split
 
-import runreport as mlflow  # noqa: E402
-import runreport.sklearn  # noqa: E402, F401
-from runreport.models.signature import infer_signature  # noqa: E402
+import runreport as mlflow
+import runreport.sklearn
+from runreport.models.signature import infer_signature
 
 
 def products(n: int = 500, seed: int = 42) -> pd.DataFrame:
@@ -32,7 +32,9 @@ def products(n: int = 500, seed: int = 42) -> pd.DataFrame:
     cart_adds = (views * rng.uniform(0.02, 0.12, n)).astype("int64")
     noise = rng.normal(0, 4, n)
     purchases = (0.004 * views + 0.35 * cart_adds + noise).round().clip(0).astype("int64")
-    return pd.DataFrame({"views": views.astype("int64"), "cart_adds": cart_adds, "purchases": purchases})
+    return pd.DataFrame(
+        {"views": views.astype("int64"), "cart_adds": cart_adds, "purchases": purchases}
+    )
 
 
 def evaluation_figure(y_test: pd.Series, y_pred: np.ndarray, r2: float) -> plt.Figure:
@@ -53,7 +55,9 @@ def main() -> None:
     X, y = df[["views", "cart_adds"]], df["purchases"]
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
 
-    with mlflow.start_run(run_name="linear_regression_v1", description="Baseline from the tutorial"):
+    with mlflow.start_run(
+        run_name="linear_regression_v1", description="Baseline from the tutorial"
+    ):
         mlflow.log_params({"model_type": "LinearRegression", "test_size": 0.2, "random_state": 42})
         mlflow.log_params({"features": "views,cart_adds", "target": "purchases"})
         mlflow.set_tags({"team": "data-science", "dataset": "gold.products"})
@@ -74,7 +78,9 @@ def main() -> None:
         mlflow.log_figure(fig, "model_evaluation.png")
         plt.close(fig)
         signature = infer_signature(X_train, model.predict(X_train))
-        mlflow.sklearn.log_model(model, "model", signature=signature, input_example=X_train.iloc[:3])
+        mlflow.sklearn.log_model(
+            model, "model", signature=signature, input_example=X_train.iloc[:3]
+        )
 
     candidates = {
         "LinearRegression": LinearRegression(),

@@ -31,7 +31,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
     shutil.copytree(FIXTURES / request.param, tmp_path / request.param)
     folder = tmp_path / request.param
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
-    uri = str(folder / "mlruns") if request.param == "filestore" else f"sqlite:///{folder / 'mlflow.db'}"
+    uri = (
+        str(folder / "mlruns")
+        if request.param == "filestore"
+        else f"sqlite:///{folder / 'mlflow.db'}"
+    )
     return uri, expected
 
 
@@ -56,7 +60,9 @@ def test_every_experiment_and_run_matches_mlflow(store: tuple[str, dict]) -> Non
     uri, expected = store
     client = runreport.Client(uri)
     assert isinstance(client, ReadOnlyClient)
-    experiments = {e.experiment_id: e for e in client.search_experiments(view_type=runreport.ViewType.ALL)}
+    experiments = {
+        e.experiment_id: e for e in client.search_experiments(view_type=runreport.ViewType.ALL)
+    }
     assert {i: (e.name, e.lifecycle_stage, e.tags) for i, e in experiments.items()} == {
         i: (e["name"], e["lifecycle_stage"], e["tags"]) for i, e in expected["experiments"].items()
     }
@@ -65,10 +71,27 @@ def test_every_experiment_and_run_matches_mlflow(store: tuple[str, dict]) -> Non
     for run in runs:
         want = expected["runs"][run.info.run_id]
         info = run.info
-        got = [info.experiment_id, info.run_name, info.status, info.lifecycle_stage,
-               info.start_time, info.end_time, info.user_id]
-        assert got == [want[k] for k in ("experiment_id", "run_name", "status", "lifecycle_stage",
-                                         "start_time", "end_time", "user_id")]
+        got = [
+            info.experiment_id,
+            info.run_name,
+            info.status,
+            info.lifecycle_stage,
+            info.start_time,
+            info.end_time,
+            info.user_id,
+        ]
+        assert got == [
+            want[k]
+            for k in (
+                "experiment_id",
+                "run_name",
+                "status",
+                "lifecycle_stage",
+                "start_time",
+                "end_time",
+                "user_id",
+            )
+        ]
         assert run.data.params == want["params"]
         assert run.data.tags == want["tags"]
         assert run.data.metrics.keys() == want["metrics"].keys()
@@ -81,7 +104,7 @@ def test_every_experiment_and_run_matches_mlflow(store: tuple[str, dict]) -> Non
 
 
 def test_deleted_runs_and_experiments_are_hidden_by_default(store: tuple[str, dict]) -> None:
-    uri, expected = store
+    uri, _ = store
     client = runreport.Client(uri)
     names = {e.name for e in client.search_experiments()}
     assert "Old experiment" not in names and "Ünïcode Expériment 🚀" in names
@@ -109,19 +132,30 @@ def test_search_filters_work_on_mlflow_runs(store: tuple[str, dict]) -> None:
 
 def test_parent_description_and_nested_runs(store: tuple[str, dict]) -> None:
     client = runreport.Client(store[0])
-    runs = {r.info.run_name: r for r in client.search_runs([e.experiment_id for e in client.search_experiments()])}
+    runs = {
+        r.info.run_name: r
+        for r in client.search_runs([e.experiment_id for e in client.search_experiments()])
+    }
     parent, child = runs["parent <b>bold</b>"], runs["child"]
     assert child.info.parent_run_id == parent.info.run_id
     assert parent.info.description == "# Notes\nA *parent* run."
     summary = parent.data.metric_summaries["loss/train"]
     points = store[1]["runs"][parent.info.run_id]["histories"]["loss/train"]
-    assert (summary.count, summary.min, summary.max, summary.latest.step) == (len(points), 0.1, 1.0, 9)
+    assert (summary.count, summary.min, summary.max, summary.latest.step) == (
+        len(points),
+        0.1,
+        1.0,
+        9,
+    )
 
 
 def test_models_in_both_layouts_load_with_pyfunc(store: tuple[str, dict]) -> None:
     uri, _ = store
     client = runreport.Client(uri)
-    runs = {r.info.run_name: r for r in client.search_runs([e.experiment_id for e in client.search_experiments()])}
+    runs = {
+        r.info.run_name: r
+        for r in client.search_runs([e.experiment_id for e in client.search_experiments()])
+    }
     new_style, old_style = runs["parent <b>bold</b>"], runs["mlflow2-style"]
     assert "model" in client.source.model_dirs(new_style.info.run_id)
     assert "model" in client.source.model_dirs(old_style.info.run_id)
@@ -144,7 +178,11 @@ def test_registry_skips_deleted_versions(store: tuple[str, dict]) -> None:
     assert got.description == want["description"]
     assert got.aliases == {k: int(v) for k, v in want["aliases"].items()}
     live = {str(v.version): v for v in got.versions}
-    assert set(live) == {v for v, d in want["versions"].items() if d["stage"] != "Deleted_Internal"} == {"1", "2"}
+    assert (
+        set(live)
+        == {v for v, d in want["versions"].items() if d["stage"] != "Deleted_Internal"}
+        == {"1", "2"}
+    )
     for version, data in live.items():
         assert (data.stage, data.source, data.run_id, data.description) == tuple(
             want["versions"][version][k] for k in ("stage", "source", "run_id", "description")
@@ -154,7 +192,11 @@ def test_registry_skips_deleted_versions(store: tuple[str, dict]) -> None:
 def test_artifacts_fall_back_to_the_runs_own_folder(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "filestore", tmp_path / "fs")
     root = tmp_path / "fs" / "mlruns"
-    meta_path = next(p for p in root.glob("*/*/meta.yaml") if yaml.safe_load(p.read_text()).get("run_name") == "parent <b>bold</b>")
+    meta_path = next(
+        p
+        for p in root.glob("*/*/meta.yaml")
+        if yaml.safe_load(p.read_text()).get("run_name") == "parent <b>bold</b>"
+    )
     meta = yaml.safe_load(meta_path.read_text())
     meta["artifact_uri"] = "file:///nonexistent/machine/path/artifacts"
     meta_path.write_text(yaml.safe_dump(meta))
@@ -171,7 +213,11 @@ def test_artifacts_fall_back_to_the_runs_own_folder(tmp_path: Path) -> None:
 def test_metric_files_with_two_and_five_fields_and_duplicates(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "filestore", tmp_path / "fs")
     root = tmp_path / "fs" / "mlruns"
-    run_dir = next(p.parent for p in root.glob("*/*/meta.yaml") if yaml.safe_load(p.read_text()).get("run_name") == "child")
+    run_dir = next(
+        p.parent
+        for p in root.glob("*/*/meta.yaml")
+        if yaml.safe_load(p.read_text()).get("run_name") == "child"
+    )
     (run_dir / "metrics" / "old").write_text("100 1.5\n100 1.5\n")
     (run_dir / "metrics" / "with_dataset").write_text("200 2.5 4 train abc123\nbroken line here\n")
     run = runreport.Client(str(root)).get_run(run_dir.name)
@@ -187,24 +233,39 @@ def test_writes_to_an_mlflow_store_are_refused_with_a_way_out(store: tuple[str, 
         client.log_param("x", "k", "v")
 
 
-def test_import_is_lossless_idempotent_and_resumable(store: tuple[str, dict], tmp_path: Path) -> None:
+def test_import_is_lossless_idempotent_and_resumable(
+    store: tuple[str, dict], tmp_path: Path
+) -> None:
     uri, expected = store
     target = tmp_path / "imported"
     report = import_source(open_source(uri), target)
     assert report.runs_imported == len(expected["runs"]) and not report.problems
     client = runreport.Client(str(target))
     assert not isinstance(client, ReadOnlyClient)
-    runs = {r.info.run_id: r for r in client.search_runs([e.experiment_id for e in client.search_experiments(view_type=3)], run_view_type=3)}
+    runs = {
+        r.info.run_id: r
+        for r in client.search_runs(
+            [e.experiment_id for e in client.search_experiments(view_type=3)], run_view_type=3
+        )
+    }
     assert set(runs) == set(expected["runs"])
     for run_id, want in expected["runs"].items():
         run = runs[run_id]
-        assert (run.info.run_name, run.info.status, run.info.start_time) == (want["run_name"], want["status"], want["start_time"])
+        assert (run.info.run_name, run.info.status, run.info.start_time) == (
+            want["run_name"],
+            want["status"],
+            want["start_time"],
+        )
         assert run.data.params == want["params"] and run.data.tags == want["tags"]
         for key, points in want["histories"].items():
-            got = sorted((m.timestamp, m.step, repr(m.value)) for m in client.get_metric_history(run_id, key))
+            got = sorted(
+                (m.timestamp, m.step, repr(m.value)) for m in client.get_metric_history(run_id, key)
+            )
             assert got == sorted(tuple(p) for p in points)
     parent = next(r for r in runs.values() if r.info.run_name == "parent <b>bold</b>")
-    model = runreport.pyfunc.load_model(str(Path(client.artifacts_dir(parent.info.run_id)) / "model"))
+    model = runreport.pyfunc.load_model(
+        str(Path(client.artifacts_dir(parent.info.run_id)) / "model")
+    )
     assert model.predict(np.array([[1.0, 2.0]])) == pytest.approx([3.0])
 
     again = import_source(open_source(uri), target)
@@ -216,7 +277,63 @@ def test_import_is_lossless_idempotent_and_resumable(store: tuple[str, dict], tm
     resumed = import_source(open_source(uri), target)
     assert resumed.runs_imported == 1
     assert not (victim.parent / f".import-{parent.info.run_id}").exists()
-    assert runreport.Client(str(target)).get_run(parent.info.run_id).data.params == expected["runs"][parent.info.run_id]["params"]
+    assert (
+        runreport.Client(str(target)).get_run(parent.info.run_id).data.params
+        == expected["runs"][parent.info.run_id]["params"]
+    )
+
+
+def test_registry_api_and_model_uris_read_mlflows_registry(store: tuple[str, dict]) -> None:
+    uri, _ = store
+    runreport.set_tracking_uri(uri)
+    try:
+        client = runreport.Client()
+        model = client.get_registered_model("PurchaseModel")
+        assert model.description == "Predicts purchases" and model.aliases == {"champion": 1}
+        assert [(v.version, v.current_stage) for v in model.latest_versions] == [
+            (1, "Production"),
+            (2, "Staging"),
+        ]
+        assert client.get_model_version("PurchaseModel", 2).description == "candidate <i>v2</i>"
+        assert client.get_model_version_by_alias("PurchaseModel", "champion").run_id
+        for model_uri in (
+            "models:/PurchaseModel/Production",
+            "models:/PurchaseModel/staging",
+            "models:/PurchaseModel@champion",
+        ):
+            assert runreport.pyfunc.load_model(model_uri).predict(
+                np.array([[1.0, 2.0]])
+            ) == pytest.approx([3.0])
+        with pytest.raises(runreport.RunReportError, match="does not write"):
+            client.transition_model_version_stage("PurchaseModel", 2, "Production")
+    finally:
+        from runreport.tracking import location
+
+        location.reset_tracking_uri()
+
+
+def test_import_puts_the_registry_into_stages_yaml(store: tuple[str, dict], tmp_path: Path) -> None:
+    uri, _ = store
+    stages = tmp_path / "stages.yaml"
+    report = import_source(open_source(uri), tmp_path / "runs", stages)
+    assert report.models_registered == 1
+    client = runreport.Client(str(tmp_path / "runs"), registry_uri=str(stages))
+    versions = {v.version: v for v in client.search_model_versions("name = 'PurchaseModel'")}
+    assert {v: (m.current_stage, m.source.startswith("runs:/")) for v, m in versions.items()} == {
+        1: ("Production", True),
+        2: ("Staging", True),
+    }
+    assert client.get_registered_model("PurchaseModel").aliases == {"champion": 1}
+    runreport.set_tracking_uri(str(tmp_path / "runs"))
+    try:
+        model = runreport.pyfunc.load_model(versions[1].source)
+        assert model.predict(np.array([[1.0, 2.0]])) == pytest.approx([3.0])
+    finally:
+        from runreport.tracking import location
+
+        location.reset_tracking_uri()
+    again = import_source(open_source(uri), tmp_path / "runs", stages)
+    assert again.models_registered == 0
 
 
 def test_cli_reads_mlflow_sources_and_imports(tmp_path: Path) -> None:
@@ -228,5 +345,40 @@ def test_cli_reads_mlflow_sources_and_imports(tmp_path: Path) -> None:
     listed = CliRunner().invoke(main, ["runs", "list", "--source", str(source), "--format", "json"])
     assert listed.exit_code == 0, listed.output
     assert {r["run_name"] for r in json.loads(listed.output)} >= {"child", "failed"}
-    imported = CliRunner().invoke(main, ["import", "mlflow", str(source), "--to", str(tmp_path / "runs")])
+    stages = tmp_path / "stages.yaml"
+    args = [
+        "import",
+        "mlflow",
+        str(source),
+        "--to",
+        str(tmp_path / "runs"),
+        "--registry",
+        str(stages),
+    ]
+    imported = CliRunner().invoke(main, args)
     assert imported.exit_code == 0 and "imported" in imported.output
+    assert "PurchaseModel" in stages.read_text()
+
+
+def test_site_builds_from_mlflow_stores_mixed_with_run_folders(tmp_path: Path) -> None:
+    from bs4 import BeautifulSoup
+
+    from runreport.site.build import BuildOptions, build_site
+
+    ours = tmp_path / "runs"
+    runreport.Client(str(ours)).create_experiment("ours")
+    options = BuildOptions(
+        runs_dirs=[FIXTURES / "filestore" / "mlruns", FIXTURES / "sqlite" / "mlflow.db", ours],
+        output=tmp_path / "site",
+    )
+    report = build_site(options)
+    assert not report.problems and report.runs >= 8
+    site = tmp_path / "site"
+    home = BeautifulSoup((site / "index.html").read_text(), "html.parser")
+    assert "Ünïcode Expériment 🚀" in home.get_text()
+    registry = (site / "registry.html").read_text()
+    assert "PurchaseModel" in registry
+    assert not list(FIXTURES.glob("**/.runreport-cache"))  # the MLflow fixtures were not written to
+    pages = [p.read_text() for p in (site / "runs").glob("*.html")]
+    assert any("parent &lt;b&gt;bold&lt;/b&gt;" in page for page in pages)
+    assert not any("<b>bold</b>" in page for page in pages)

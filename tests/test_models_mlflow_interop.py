@@ -227,8 +227,21 @@ def _signature_cases() -> dict[str, tuple[Any, Any, Any]]:
     }
 
 
+def _spark_without_connect() -> bool:
+    import importlib.util
+
+    return (
+        importlib.util.find_spec("pyspark") is not None and importlib.util.find_spec("grpc") is None
+    )
+
+
 @pytest.mark.parametrize("case", sorted(_signature_cases()))
 def test_infer_signature_matches_mlflow(case: str) -> None:
+    if case == "records" and _spark_without_connect():
+        pytest.skip(
+            "MLflow infers list outputs as 'any' when pyspark is installed without its connect "
+            "extras (grpc): pyspark's import fails inside MLflow's type checks"
+        )
     model_input, model_output, params = _signature_cases()[case]
     ours = infer_signature(model_input, model_output, params=params).to_dict()
     theirs = mlflow.models.infer_signature(model_input, model_output, params=params).to_dict()

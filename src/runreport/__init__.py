@@ -77,9 +77,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"runreport.{name}")
     if name in ("register_model",):
-        from runreport import registry
-
-        return getattr(registry, name)
+        return getattr(importlib.import_module("runreport.registry"), name)
     raise AttributeError(f"module 'runreport' has no attribute {name!r}")
 
 

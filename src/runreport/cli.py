@@ -198,5 +198,56 @@ from runreport.cli_interop import import_group  # noqa: E402
 
 main.add_command(import_group)
 
+from runreport.cli_serving import predict, serve  # noqa: E402 - commands of the main group
+
+main.add_command(serve)
+main.add_command(predict)
+
+from runreport.cli_registry import models, registry  # noqa: E402
+
+main.add_command(models)
+main.add_command(registry)
+
+from runreport.cli_site import build, ui  # noqa: E402 - the site's commands
+
+main.add_command(build)
+main.add_command(ui)
+
+from runreport.cli_reports import compare, report  # noqa: E402 - pull-request reports
+
+main.add_command(compare)
+main.add_command(report)
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    default="site",
+    show_default=True,
+    metavar="DIR",
+    help="Where to build the site.",
+)
+@click.option(
+    "--workspace",
+    metavar="DIR",
+    help="An empty folder for the demo's runs and git repository (default: a temporary one).",
+)
+def demo(output: str, workspace: str | None) -> None:
+    """Log the example runs, give the registry a git history, and build the site."""
+    from pathlib import Path
+
+    from runreport.demo import run_demo
+
+    result = run_demo(
+        Path(output),
+        Path(workspace) if workspace else None,
+        say=lambda text: click.echo(text, err=True),
+    )
+    click.echo(f"Workspace (runs, stages.yaml, git history): {result.workspace}", err=True)
+    click.echo(f"Built: {result.summary}", err=True)
+    click.echo(f"Open {result.index.as_uri()}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

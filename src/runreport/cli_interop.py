@@ -20,10 +20,18 @@ def import_group() -> None:
     metavar="RUNS_DIR",
     help="The runs folder to import into (created when missing).",
 )
-def import_mlflow(src: str, target: str) -> None:
+@click.option(
+    "--registry",
+    default="stages.yaml",
+    show_default=True,
+    metavar="PATH",
+    help="The stages.yaml that receives MLflow's registered models.",
+)
+def import_mlflow(src: str, target: str, registry: str) -> None:
     """Convert an MLflow store (an mlruns/ folder or an mlflow.db file) into run folders.
 
-    Ids, names, times, statuses, params, tags, metric histories, artifacts and models are kept.
+    Ids, names, times, statuses, params, tags, metric histories, artifacts and models are kept;
+    MLflow's registered models (stages, aliases, descriptions) go into the stages.yaml.
     Running it again imports only what is new; an interrupted import resumes.
     """
     from pathlib import Path
@@ -35,7 +43,7 @@ def import_mlflow(src: str, target: str) -> None:
     source = open_source(src)
     if not source.read_only:
         raise InvalidParameterError(f"{src} holds runreport run folders already; nothing to import")
-    report = import_source(source, Path(target))
+    report = import_source(source, Path(target), Path(registry))
     for problem in report.problems:
         click.echo(f"warning: {problem}", err=True)
     click.echo(report.summary())

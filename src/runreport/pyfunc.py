@@ -1,7 +1,8 @@
 """``runreport.pyfunc``: the generic model interface, as ``mlflow.pyfunc``.
 
 ``load_model(uri)`` loads any model runreport or MLflow saved with the sklearn flavor or as a
-``PythonModel``; ``save_model``/``log_model`` store a custom :class:`PythonModel`.
+``PythonModel``; ``save_model``/``log_model`` store a custom :class:`PythonModel`;
+``spark_udf(spark, uri)`` scores Spark DataFrame columns (the ``spark`` extra).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from runreport.models.python_model import (
     log_model,
     save_model,
 )
+from runreport.serving.spark import spark_udf
 
 FLAVOR_NAME = _fmt.PYFUNC_FLAVOR
 
@@ -25,4 +27,5 @@ __all__ = [
     "load_model",
     "log_model",
     "save_model",
+    "spark_udf",
 ]

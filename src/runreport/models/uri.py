@@ -110,6 +110,10 @@ def _models_dir(uri: str) -> Path:
             "runs:/<run_id>/<path> URI or a local path"
         ) from None
     resolved = resolve_model_uri(uri)
+    if _LOGGED_MODEL.fullmatch(str(resolved)):  # an MLflow 3 registry's source
+        found = _logged_model_dir(str(resolved))
+        if found is not None:
+            return found
     if str(resolved).startswith(MODELS_SCHEME):
         raise InvalidParameterError(f"the registry resolved {uri!r} to another models:/ URI")
     return resolve_model_dir(str(resolved))

@@ -11,6 +11,7 @@ tampered with is ignored: its keys cannot match files it did not see, and it nev
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 CACHE_DIR = ".runreport-cache"
 CACHE_VERSION = 1
 STABLE_AFTER_NS = 2_000_000_000
+SAVE_DELAY_SECONDS = 1.0
 MAX_CACHED_RUNS_PER_EXPERIMENT = 1_000_000
 
 StatKey = tuple[int, ...]
@@ -44,6 +46,8 @@ class ExperimentCache:
         self.entries: dict[str, Entry] = {}
         self.dirty = False
         self._loaded = False
+        self._timer: threading.Timer | None = None
+        self._save_lock = threading.Lock()
 
     def get(self, name: str, key: StatKey) -> Entry | None:
         if not self._loaded:
@@ -65,11 +69,27 @@ class ExperimentCache:
             del self.entries[name]
             self.dirty = True
 
+    def save_soon(self) -> None:
+        """Write the cache file a moment after the search that filled it has returned.
+
+        Writing takes a third of a cold search's time, so it is moved off that search's path:
+        a timer writes it :data:`SAVE_DELAY_SECONDS` later, and interpreter exit writes
+        whatever is still pending.
+        """
+        if not self.dirty or (self._timer is not None and self._timer.is_alive()):
+            return
+        self._timer = threading.Timer(SAVE_DELAY_SECONDS, self.save)
+        self._timer.daemon = True
+        self._timer.start()
+
     def save(self) -> None:
         """Write the cache file if anything changed; a read-only tree is fine (nothing saved)."""
-        if not self.dirty:
-            return
-        self.dirty = False
+        with self._save_lock:
+            if self.dirty:
+                self.dirty = False
+                self._write()
+
+    def _write(self) -> None:
         runs = {
             name: [list(key), _record_list(rec), rows]
             for name, (key, rec, rows) in self.entries.items()
@@ -139,6 +159,13 @@ def clear() -> None:
     """Forget every in-memory entry (the files on disk stay)."""
     with _lock:
         _caches.clear()
+
+
+@atexit.register
+def save_all() -> None:
+    """Write every cache with unsaved entries (runs at interpreter exit)."""
+    for cache in list(_caches.values()):
+        cache.save()
 
 
 def remove_files(root: Path) -> None:

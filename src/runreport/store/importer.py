@@ -12,6 +12,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runreport.store import format as fmt
 from runreport.store import ids, reader
@@ -30,19 +31,24 @@ class ImportReport:
     runs_imported: int = 0
     runs_skipped_existing: int = 0
     metric_points: int = 0
+    models_registered: int = 0
     problems: list[str] = field(default_factory=list)
+    moved_sources: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         text = (
             f"imported {self.runs_imported} runs ({self.metric_points:,} metric points) into "
             f"{self.experiments_created} new experiments; {self.runs_skipped_existing} runs were "
-            "already there"
+            f"already there; {self.models_registered} registered models added"
         )
         return text + (f"; {len(self.problems)} problems" if self.problems else "")
 
 
-def import_source(source: RunSource, target: Path) -> ImportReport:
-    """Copy every experiment and run of ``source`` into run folders under ``target``."""
+def import_source(
+    source: RunSource, target: Path, registry_file: Path | None = None, link: bool = False
+) -> ImportReport:
+    """Copy every experiment and run of ``source`` into run folders under ``target``, and its
+    registered models into ``registry_file`` (a stages.yaml) when given."""
     report = ImportReport()
     target.mkdir(parents=True, exist_ok=True)
     experiment_ids = {
@@ -57,7 +63,9 @@ def import_source(source: RunSource, target: Path) -> ImportReport:
                 f"run {run.info.run_id}: its experiment {run.info.experiment_id} is missing"
             )
             continue
-        _import_run(source, run, target / exp_id, report)
+        _import_run(source, run, target / exp_id, report, link)
+    if registry_file is not None:
+        report.models_registered = import_registry(source, registry_file, report.moved_sources)
     return report
 
 
@@ -88,7 +96,9 @@ def _target_experiment(experiment: Experiment, target: Path, report: ImportRepor
         attempt += 1
 
 
-def _import_run(source: RunSource, run: Run, experiment_dir: Path, report: ImportReport) -> None:
+def _import_run(
+    source: RunSource, run: Run, experiment_dir: Path, report: ImportReport, link: bool
+) -> None:
     final = experiment_dir / run.info.run_id
     if (final / fmt.RUN_FILE).is_file():
         report.runs_skipped_existing += 1
@@ -98,7 +108,7 @@ def _import_run(source: RunSource, run: Run, experiment_dir: Path, report: Impor
     (temp / fmt.ARTIFACTS_DIR).mkdir(parents=True)
     try:
         points = _write_history(source, run, temp)
-        _copy_artifacts(source, run, temp / fmt.ARTIFACTS_DIR)
+        _copy_artifacts(source, run, temp / fmt.ARTIFACTS_DIR, report.moved_sources, link)
         atomic_write(temp / fmt.RUN_FILE, _record(run, experiment_dir.name).to_json())
         os.rename(temp, final)
     except (OSError, ValueError) as exc:
@@ -141,21 +151,26 @@ def _write_history(source: RunSource, run: Run, run_dir: Path) -> int:
     return len(history)
 
 
-def _copy_artifacts(source: RunSource, run: Run, destination: Path) -> None:
+def _copy_artifacts(
+    source: RunSource, run: Run, destination: Path, moved: dict[str, str], link: bool
+) -> None:
     """The run's artifacts (regular files only), plus MLflow 3 models kept outside the run."""
     artifacts = source.artifacts_dir(run.info.run_id)
     if artifacts is not None and artifacts.is_dir():
-        _copy_tree(artifacts, destination)
+        _copy_tree(artifacts, destination, link)
     for name, model_dir in source.model_dirs(run.info.run_id).items():
         if artifacts is not None and artifacts in model_dir.parents:
             continue  # MLflow 2 model: already copied with the artifacts
         target = destination / name
         if target.exists():
             target = destination / "models" / model_dir.parent.name
-        _copy_tree(model_dir, target)
+        _copy_tree(model_dir, target, link)
+        relative = target.relative_to(destination).as_posix()
+        moved[f"models:/{model_dir.parent.name}"] = f"runs:/{run.info.run_id}/{relative}"
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
+def _copy_tree(src: Path, dst: Path, link: bool = False) -> None:
+    """Copy regular files (symlinks are left out); ``link`` hard-links where possible."""
     for folder, dirs, files in os.walk(src):
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
         relative = Path(folder).relative_to(src)
@@ -164,4 +179,43 @@ def _copy_tree(src: Path, dst: Path) -> None:
             if path.is_symlink() or not path.is_file():
                 continue
             (dst / relative).mkdir(parents=True, exist_ok=True)
+            if link:
+                try:
+                    os.link(path, dst / relative / name)
+                    continue
+                except OSError:
+                    pass  # another filesystem: copy
             shutil.copyfile(path, dst / relative / name)
+
+
+def import_registry(source: RunSource, registry_file: Path, moved: dict[str, str]) -> int:
+    """Add the source's registered models to ``registry_file`` (stages.yaml); return how many.
+
+    Models already in the file are left alone (the import is idempotent). Version numbers,
+    stages, aliases, descriptions and tags are kept; a source pointing at an MLflow 3 logged
+    model (``models:/m-...``) becomes the ``runs:/`` URI of the copy made in its run.
+    """
+    models = source.registry()
+    if not models:
+        return 0
+    from runreport.registry import edits
+    from runreport.registry.location import RegistryFile
+
+    def change(root: Any, registry: Any) -> tuple[Any, int]:
+        added = 0
+        for model in models:
+            if model.name in registry.models:
+                continue
+            root = edits.add_model(root, model.name, model.description, dict(model.tags) or None)
+            for v in model.versions:
+                src = moved.get(v.source, v.source)
+                root = edits.add_version(
+                    root, model.name, v.version, src, v.description, dict(v.tags) or None
+                )
+                edits.set_field(edits.version_entry(root, model.name, v.version), "stage", v.stage)
+            for alias, version in model.aliases.items():
+                edits.set_alias(root, model.name, alias, version)
+            added += 1
+        return root, added
+
+    return RegistryFile(registry_file).edit(change)

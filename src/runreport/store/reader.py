@@ -279,7 +279,7 @@ def _scan_experiment(folder: Path, runs: list[Run], skipped: list[SkippedRun]) -
         except (OSError, UnicodeDecodeError, RecursionError, ValueError) as exc:
             skipped.append(SkippedRun(run_dir, f"cannot be read ({exc})"))
     cache.forget_missing(set(names))
-    cache.save()
+    cache.save_soon()
 
 
 def _run_dir_names(experiment_dir: Path) -> list[str]:

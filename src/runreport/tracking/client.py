@@ -16,6 +16,7 @@ from runreport.exceptions import (
     ResourceExistsError,
     ResourceNotFoundError,
 )
+from runreport.registry.client import RegistryClientMixin
 from runreport.store import format as fmt
 from runreport.store import ids, reader, writer
 from runreport.tracking import artifacts, validation
@@ -67,7 +68,7 @@ def _page(items: list[Any], max_results: int | None, page_token: str | None) -> 
     return PagedList(items[start:end], token)
 
 
-class Client:
+class Client(RegistryClientMixin):
     """Tracking client over one runs folder (the tracking URI in force when it is created)."""
 
     def __new__(cls, tracking_uri: str | None = None, registry_uri: str | None = None) -> Client:

@@ -102,3 +102,47 @@ class ReadOnlyClient(Client):
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         return download(self.artifacts_dir(run_id), path, dst_path)
+
+    # ------------------------------------------------------------ MLflow's own registry
+
+    def _registry_file(self) -> Any:
+        if self.registry_uri is not None:  # an explicit stages.yaml still works
+            return super()._registry_file()
+        self._refuse()
+
+    def _read(self) -> tuple[Any, Any]:
+        """MLflow's registry (from the store) unless a stages.yaml was named explicitly."""
+        if self.registry_uri is not None:
+            return super()._read()
+        from runreport.registry.stages import ModelRecord, Registry, VersionRecord
+
+        registry = Registry(str(self.source.location))
+        self._foreign_run_ids: dict[tuple[str, int], str | None] = {}
+        for model in self.source.registry():
+            record = ModelRecord(
+                model.name, model.description, tags=dict(model.tags), aliases=dict(model.aliases)
+            )
+            for v in model.versions:
+                record.versions[v.version] = VersionRecord(
+                    v.version, v.source, v.stage, v.description, dict(v.tags)
+                )
+                self._foreign_run_ids[(model.name, v.version)] = v.run_id
+            registry.models[model.name] = record
+        return _StoreRegistryFile(self.source.location), registry
+
+    def _version_entity(self, file: Any, model: Any, record: Any) -> Any:
+        if not isinstance(file, _StoreRegistryFile):
+            return super()._version_entity(file, model, record)
+        from runreport.registry.entities import to_model_version
+
+        return to_model_version(
+            model, record, self._foreign_run_ids.get((model.name, record.version))
+        )
+
+
+class _StoreRegistryFile:
+    """Stands where a stages.yaml would: MLflow's registry is read from the store itself."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder if folder.is_dir() else folder.parent
+        self.path = folder

@@ -1,0 +1,1 @@
+"""Example training scripts, shipped as runreport.examples so ``runreport demo`` works anywhere."""

@@ -1,0 +1,236 @@
+"""A run's artifact tree for its page: what is published, and inline previews.
+
+Symlinks (files or folders) and anything that resolves outside the run folder are listed but
+never copied or linked. Files larger than :data:`MAX_PUBLISHED_BYTES` are listed, not copied.
+Previews share a byte budget per page so a run with many logs keeps a small page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runreport.formatting import format_number
+from runreport.site import paths
+from runreport.site.pages import ArtifactNode, ModelCard, Preview
+from runreport.site.safety import render_markdown
+from runreport.store.format import TEMP_PREFIX
+
+MAX_PUBLISHED_BYTES = 50 * 1024 * 1024
+MAX_ENTRIES = 2000
+PREVIEW_BYTES = 16 * 1024
+PAGE_PREVIEW_BUDGET = 128 * 1024
+TABLE_ROWS = 20
+TABLE_COLUMNS = 20
+MODEL_FILE = "MLmodel"
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"})
+TEXT_SUFFIXES = frozenset(
+    {".txt", ".log", ".out", ".err", ".py", ".cfg", ".ini", ".toml", ".sh", ".diff", ".rst"}
+)
+TEXT_NAMES = frozenset({MODEL_FILE, "requirements.txt", "LICENSE", "README"})
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One file or folder under ``artifacts/`` as found on disk (stat only, nothing read)."""
+
+    path: str  # relative to artifacts/, "/"-separated
+    is_dir: bool
+    size: int
+    mtime_ns: int
+    problem: str = ""  # why it is not published ("" when it is)
+    children: list[Entry] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def fingerprint(self) -> list[object]:
+        return [self.path, self.is_dir, self.size, self.mtime_ns, self.problem] + [
+            child.fingerprint() for child in self.children
+        ]
+
+
+def scan(artifacts_dir: Path) -> list[Entry]:
+    """The artifact tree of one run (sorted by name), at most :data:`MAX_ENTRIES` entries."""
+    if not artifacts_dir.is_dir() or artifacts_dir.is_symlink():
+        return []
+    run_root = artifacts_dir.resolve()
+    budget = [MAX_ENTRIES]
+    return _scan_folder(artifacts_dir, "", run_root, budget)
+
+
+def _scan_folder(folder: Path, prefix: str, run_root: Path, budget: list[int]) -> list[Entry]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []
+    found = []
+    for item in entries:
+        if item.name.startswith(TEMP_PREFIX) or budget[0] <= 0:
+            continue
+        budget[0] -= 1
+        found.append(_entry(item, prefix + item.name, run_root, budget))
+    return found
+
+
+def _entry(item: os.DirEntry[str], rel: str, run_root: Path, budget: list[int]) -> Entry:
+    if item.is_symlink():
+        return Entry(rel, False, 0, 0, "symlink: not published")
+    real = Path(os.path.realpath(item.path))
+    if real != run_root and run_root not in real.parents:
+        return Entry(rel, False, 0, 0, "outside the run folder: not published")
+    st = item.stat(follow_symlinks=False)
+    if item.is_dir(follow_symlinks=False):
+        children = _scan_folder(Path(item.path), rel + "/", run_root, budget)
+        return Entry(rel, True, 0, st.st_mtime_ns, "", children)
+    if not item.is_file(follow_symlinks=False):
+        return Entry(rel, False, 0, 0, "not a regular file: not published")
+    problem = ""
+    if st.st_size > MAX_PUBLISHED_BYTES:
+        problem = f"{format_bytes(st.st_size)}: too large to publish"
+    return Entry(rel, False, st.st_size, st.st_mtime_ns, problem)
+
+
+def published_files(entries: list[Entry]) -> list[str]:
+    """Relative paths of every file that is copied into the site."""
+    out = []
+    for entry in entries:
+        if entry.is_dir:
+            out.extend(published_files(entry.children))
+        elif not entry.problem:
+            out.append(entry.path)
+    return out
+
+
+def format_bytes(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    for unit in ("KB", "MB", "GB", "TB"):
+        size_f = size / 1024
+        if size_f < 1024 or unit == "TB":
+            return f"{format_number(size_f, 3)} {unit}"
+        size = int(size_f)
+    return f"{size} B"  # pragma: no cover
+
+
+# ---------------------------------------------------------------- page nodes and previews
+
+
+ModelCardMaker = Callable[[Path, str], ModelCard]
+
+
+@dataclass(slots=True)
+class TreeBuilder:
+    """Turns scanned entries into page nodes, reading previews within the page budget."""
+
+    artifacts_dir: Path
+    run_id: str
+    page_path: str
+    make_model_card: ModelCardMaker
+    inline_images: bool = False
+    budget: int = PAGE_PREVIEW_BUDGET
+    models: list[ModelCard] = field(default_factory=list)
+
+    def nodes(self, entries: list[Entry]) -> list[ArtifactNode]:
+        return [self.node(entry) for entry in entries]
+
+    def node(self, entry: Entry) -> ArtifactNode:
+        href = None
+        if not entry.problem and not entry.is_dir:
+            href = paths.href(self.page_path, paths.run_artifact(self.run_id, entry.path))
+        if entry.is_dir:
+            model = None
+            if any(child.name == MODEL_FILE and not child.problem for child in entry.children):
+                model = self.make_model_card(self.artifacts_dir / entry.path, entry.path)
+                self.models.append(model)
+            return ArtifactNode(
+                entry.name, entry.path, True, "", None, "", None, self.nodes(entry.children), model
+            )
+        size = format_bytes(entry.size) if not entry.problem else ""
+        preview = None if entry.problem else self.preview(entry, href or "")
+        return ArtifactNode(entry.name, entry.path, False, size, href, entry.problem, preview)
+
+    def preview(self, entry: Entry, href: str) -> Preview | None:
+        suffix = os.path.splitext(entry.name)[1].lower()
+        if suffix in IMAGE_SUFFIXES:
+            return self._image(entry, href, suffix)
+        if suffix in (".html", ".htm"):
+            return Preview("html", text=href)
+        kind = _text_kind(entry.name, suffix)
+        if kind is None:
+            return None
+        if self.budget <= 0:
+            return Preview("note", note="preview left out: this page shows enough previews")
+        data = self._read(entry)
+        self.budget -= len(data)
+        text = data.decode("utf-8", errors="replace")
+        truncated = entry.size > len(data)
+        return _text_preview(kind, text, truncated, suffix)
+
+    def _read(self, entry: Entry) -> bytes:
+        limit = min(PREVIEW_BYTES, max(self.budget, 0))
+        try:
+            with open(self.artifacts_dir / entry.path, "rb") as handle:
+                return handle.read(limit)
+        except OSError:
+            return b""
+
+    def _image(self, entry: Entry, href: str, suffix: str) -> Preview:
+        if not self.inline_images:
+            return Preview("image", text=href)
+        import base64
+
+        mime = {".svg": "image/svg+xml", ".jpg": "image/jpeg"}.get(suffix, f"image/{suffix[1:]}")
+        data = (self.artifacts_dir / entry.path).read_bytes()
+        return Preview("image", text=f"data:{mime};base64,{base64.b64encode(data).decode()}")
+
+
+def _text_kind(name: str, suffix: str) -> str | None:
+    if suffix in (".csv", ".tsv"):
+        return "table"
+    if suffix in (".md", ".markdown"):
+        return "markdown"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".yaml", ".yml") or suffix in TEXT_SUFFIXES or name in TEXT_NAMES:
+        return "text"
+    return None
+
+
+def _text_preview(kind: str, text: str, truncated: bool, suffix: str) -> Preview:
+    more = "first 16 KB shown" if truncated else ""
+    if kind == "table":
+        header, rows = _table(text, "\t" if suffix == ".tsv" else ",", truncated)
+        shown = f"first {len(rows)} rows" if len(rows) != 1 else "first row"
+        return Preview("table", header=header, rows=rows, note=shown)
+    if kind == "markdown":
+        return Preview("markdown", html=render_markdown(text), note=more)
+    if kind == "json" and not truncated:
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)[:PREVIEW_BYTES]
+    return Preview("text", text=text, note=more)
+
+
+def _table(text: str, delimiter: str, truncated: bool) -> tuple[list[str], list[list[str]]]:
+    lines = text.splitlines()
+    if truncated and lines:
+        lines = lines[:-1]  # the last line may be cut
+    reader = csv.reader(io.StringIO("\n".join(lines[: TABLE_ROWS + 1])), delimiter=delimiter)
+    rows = [row[:TABLE_COLUMNS] for row in reader]
+    if not rows:
+        return [], []
+    return rows[0], rows[1:]
+
+
+def artifacts_dir_of(run_dir: Path) -> Path:
+    from runreport.store.format import ARTIFACTS_DIR
+
+    return run_dir / ARTIFACTS_DIR
