@@ -79,7 +79,11 @@ def main() -> None:
         plt.close(fig)
         signature = infer_signature(X_train, model.predict(X_train))
         mlflow.sklearn.log_model(
-            model, "model", signature=signature, input_example=X_train.iloc[:3]
+            model,
+            "model",
+            signature=signature,
+            input_example=X_train.iloc[:3],
+            registered_model_name="PurchasePredictionModel",
         )
 
     candidates = {

@@ -49,6 +49,9 @@ def test_purchase_prediction_example(tmp_path: Path) -> None:
     names = {f.path for f in client.list_artifacts(main.info.run_id)}
     assert {"model_evaluation.png", "model"} <= names
     assert main.info.description == "Baseline from the tutorial"
+    registry = runreport.Client(str(tmp_path / "runs"), registry_uri=str(tmp_path / "stages.yaml"))
+    version = registry.get_latest_versions("PurchasePredictionModel")[0]
+    assert version.run_id == main.info.run_id
 
 
 @pytest.mark.slow
@@ -132,6 +135,11 @@ def test_demo_builds_a_site_with_content(tmp_path: Path) -> None:
     assert len(experiment_pages) == 2
     assert len(list((site / "runs").glob("*.html"))) >= 14
     assert (site / "compare.html").is_file()
+    registry = (site / "registry.html").read_text()
+    assert "PurchasePredictionModel" in registry and "Production" in registry
+    changelog = (site / "changelog.html").read_text()
+    assert "#3" in changelog and "#4" in changelog and "Production" in changelog
+    assert "<entry>" in (site / "changelog.xml").read_text()
     log = subprocess.run(
         ["git", "log", "--oneline"], cwd=tmp_path / "ws", capture_output=True, text=True
     ).stdout

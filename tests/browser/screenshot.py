@@ -1,7 +1,7 @@
-"""Take the README's screenshot of an experiment page: python tests/browser/screenshot.py
+"""Take the README's screenshot of the demo's experiment page: python tests/browser/screenshot.py
 
-Builds the golden runs (tests/golden/regenerate.py) into a temporary site, opens the
-experiment page in Debian's chromium and saves docs/screenshot.png (1280x800, light theme).
+Runs ``runreport demo`` into a temporary folder, opens the "Purchase Prediction" experiment page
+in Debian's chromium and saves docs/screenshot.png (1280x800, light theme).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ def main() -> None:
 
     from runreport.site import paths
     from runreport.store.ids import experiment_id_for
+    from runreport.demo import run_demo
     from tests.browser.conftest import ARGS, CHROMIUM
-    from tests.golden.regenerate import build_golden
 
     with tempfile.TemporaryDirectory(prefix="runreport-shot-") as tmp:
         site = Path(tmp) / "site"
-        build_golden(site)
-        page_path = site / paths.experiment_page(experiment_id_for("Churn model"))
+        run_demo(site, Path(tmp) / "workspace", say=lambda text: None)
+        page_path = site / paths.experiment_page(experiment_id_for("Purchase Prediction"))
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800}, color_scheme="light")
