@@ -209,11 +209,8 @@ def test_artifact_tree_previews_each_kind(site: Path, sample: Sample) -> None:
     assert any("alpha: 0.5" in t for t in texts) and any("line 2" in t for t in texts)
     assert tree.select_one(".preview-markdown strong").get_text() == "good"
     frame = tree.select_one(".preview-html iframe")
-    assert (
-        frame.has_attr("sandbox")
-        and not frame["sandbox"]
-        and frame["src"].endswith("/artifacts/report.html")
-    )
+    # HTML is shown inline in a fully sandboxed frame (no scripts, no same-origin access).
+    assert frame.has_attr("sandbox") and not frame["sandbox"] and frame.has_attr("srcdoc")
 
 
 def test_symlinked_artifacts_are_listed_but_never_copied(site: Path, sample: Sample) -> None:

@@ -27,9 +27,13 @@ def _options(
     title: str,
     strict: bool,
     self_contained: bool,
+    exclude: tuple[str, ...] = (),
 ) -> Any:
+    """Build options from the command line and the ``site:`` section of the configuration."""
+    from runreport.config import load_config
     from runreport.site.build import BuildOptions
 
+    site = load_config().site
     if registry is None and Path(DEFAULT_STAGES).is_file():
         registry = DEFAULT_STAGES
     return BuildOptions(
@@ -39,7 +43,19 @@ def _options(
         title=title,
         strict=strict,
         self_contained=self_contained,
+        exclude=(*site.exclude, *exclude),
+        show_secrets=site.show_secrets,
     )
+
+
+def _check_globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    from runreport.site.exclude import pattern_problem
+
+    for glob in value:
+        problem = pattern_problem(glob)
+        if problem:
+            raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
 
 
 def _site_options(func: Any) -> Any:
@@ -62,6 +78,15 @@ def _site_options(func: Any) -> Any:
             help="The registry file. Default: ./stages.yaml when present.",
         ),
         click.option("--title", default="runreport", show_default=True, help="Site title."),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="GLOB",
+            callback=_check_globs,
+            help="Keep matching artifacts out of the site (not copied, listed or previewed); "
+            "matched against the path inside the run: '*.ckpt', 'data/**'. Repeatable; adds to "
+            "site.exclude of the configuration.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -83,13 +108,18 @@ def build(
     output: str,
     registry: str | None,
     title: str,
+    exclude: tuple[str, ...],
     strict: bool,
     self_contained: bool,
 ) -> None:
-    """Build the static site from RUNS_DIR (default ./runs) into ./site."""
+    """Build the static site from RUNS_DIR (default ./runs) into ./site.
+
+    Params and tags whose keys look like secrets (password, token, api_key...) are masked
+    unless site.show_secrets in runreport.yaml or [tool.runreport] allows them.
+    """
     from runreport.site.build import build_site
 
-    options = _options(runs_dirs, output, registry, title, strict, self_contained)
+    options = _options(runs_dirs, output, registry, title, strict, self_contained, exclude)
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -104,6 +134,8 @@ def build(
         bar.__exit__(None, None, None)
     for problem in report.problems:
         click.echo(f"Warning: skipped {problem.path}: {problem.reason}", err=True)
+    for refused in report.stats.refused:
+        click.echo(f"Warning: not published (changed during the build): {refused}", err=True)
     click.echo(f"Built {options.output}: {report.summary()}", err=True)
     if strict and report.failed:
         click.echo(f"Error: {len(report.problems)} folders were skipped (--strict)", err=True)
@@ -120,6 +152,7 @@ def ui(
     output: str,
     registry: str | None,
     title: str,
+    exclude: tuple[str, ...],
     port: int,
     host: str,
     interval: float,
@@ -127,5 +160,5 @@ def ui(
     """Build the site, serve it on http://HOST:PORT and rebuild when runs change."""
     from runreport.site.serve import serve
 
-    options = _options(runs_dirs, output, registry, title, False, False)
+    options = _options(runs_dirs, output, registry, title, False, False, exclude)
     serve(options, host, port, interval, echo=lambda text: click.echo(text, err=True))

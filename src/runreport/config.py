@@ -5,8 +5,9 @@ wins; otherwise the ``[tool.runreport]`` table of ``pyproject.toml``; otherwise 
 It is loaded into a frozen :class:`Config`, one field per top-level section, and every unknown
 key or bad value is an error naming the file, the line (YAML) or table (TOML) and what is
 allowed. Sections: ``registry`` (the stages.yaml path and promotion policies), ``metrics``
-(direction, display name, format and noise threshold per metric) and ``experiments`` (the
-primary metric of each experiment); the last two live in :mod:`runreport.config_metrics`.
+(direction, display name, format and noise threshold per metric), ``experiments`` (the primary
+metric of each experiment), the last two in :mod:`runreport.config_metrics`, and ``site`` (what
+``runreport build`` keeps out of the published site) in :mod:`runreport.config_site`.
 
 To add a section: a dataclass for it, a field on :class:`Config`, and a parser in
 :data:`_SECTIONS` taking ``(value, origin)``.
@@ -26,6 +27,7 @@ from runreport.config_metrics import (
     experiments_section,
     metrics_section,
 )
+from runreport.config_site import SiteConfig, site_section
 from runreport.exceptions import ConfigError
 
 CONFIG_FILE = "runreport.yaml"
@@ -78,6 +80,7 @@ class Config:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
     source: str | None = None
 
     def metric_semantics(self) -> SemanticsTable:
@@ -328,4 +331,5 @@ _SECTIONS: dict[str, Callable[[Any, _Origin], Any]] = {
     "registry": _registry_section,
     "metrics": metrics_section,
     "experiments": experiments_section,
+    "site": site_section,
 }

@@ -5,6 +5,13 @@
   "use strict";
   var rr = (window.runreport = window.runreport || {});
 
+  /* Lookups by a user's key (a param named "constructor" or "__proto__" is a param like any
+     other): own properties only, and maps without a prototype. */
+  rr.own = function (object, key) {
+    return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+  };
+  rr.dict = function () { return Object.create(null); };
+
   rr.pageData = function () {
     var node = document.getElementById("page-data");
     return node ? JSON.parse(node.textContent) : {};

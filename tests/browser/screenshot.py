@@ -19,9 +19,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from playwright.sync_api import sync_playwright
 
+    from runreport.demo import run_demo
     from runreport.site import paths
     from runreport.store.ids import experiment_id_for
-    from runreport.demo import run_demo
     from tests.browser.conftest import ARGS, CHROMIUM
 
     with tempfile.TemporaryDirectory(prefix="runreport-shot-") as tmp:

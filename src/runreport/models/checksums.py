@@ -19,6 +19,7 @@ from runreport.exceptions import INVALID_STATE, RunReportError
 from runreport.models import format as fmt
 
 _CHUNK = 1 << 20
+MAX_CHECKSUMS_BYTES = 16 * 1024 * 1024
 
 
 class ModelIntegrityError(RunReportError):
@@ -50,10 +51,18 @@ def write_checksums(model_dir: Path) -> None:
 def read_checksums(model_dir: Path) -> dict[str, str] | None:
     """Path -> digest from ``checksums.sha256``; None when the model has no such file."""
     path = model_dir / fmt.CHECKSUMS_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
+    if not path.is_file():
+        raise ModelIntegrityError(f"{path} is not a regular file; the model cannot be checked")
+    if path.stat().st_size > MAX_CHECKSUMS_BYTES:
+        raise ModelIntegrityError(f"{path} is larger than {MAX_CHECKSUMS_BYTES} bytes")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ModelIntegrityError(f"{path} is not UTF-8 text") from None
     entries: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         digest, sep, name = line.partition("  ")
         if not sep or len(digest) != 64 or not name:
             raise ModelIntegrityError(

@@ -49,6 +49,10 @@ def model_file(model_dir: Path, relative: Any, what: str) -> Path:
         raise ResourceNotFoundError(
             f"{model_dir}: MLmodel names {what} {relative!r}, which is missing"
         )
+    if not (path.is_file() or path.is_dir()):  # a named pipe would block the load forever
+        raise InvalidParameterError(
+            f"{model_dir}: {what} {relative!r} is not a regular file or folder; refusing to load it"
+        )
     return path
 
 

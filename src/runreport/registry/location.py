@@ -10,6 +10,7 @@ file, validate before and after the change, and replace the file atomically.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,13 +83,25 @@ class RegistryFile:
         return self.path.parent
 
     def read_text(self) -> str:
-        """The file's text; empty when the file does not exist."""
+        """The file's text; empty when the file does not exist.
+
+        Raises:
+            YamlFileError: the path is not a regular file (a named pipe, a folder...), is larger
+                than the YAML size limit, or is not UTF-8 text.
+        """
         try:
-            return self.path.read_text(encoding="utf-8")
+            data = _read_regular(self.path, yamlfile.MAX_BYTES)
         except FileNotFoundError:
             return ""
+        except (OSError, ValueError) as exc:
+            raise yamlfile.YamlFileError(self.label, None, str(exc)) from None
+        try:
+            return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidParameterError(f"{self.label}: not UTF-8 text ({exc.reason})") from None
+            line = data[: exc.start].count(b"\n") + 1
+            raise yamlfile.YamlFileError(
+                self.label, line, f"not UTF-8 text ({exc.reason})"
+            ) from None
 
     def load(self) -> stages.Registry:
         """The validated records of the file.
@@ -123,6 +136,20 @@ class RegistryFile:
             if new_text != text:
                 atomic_write(self.path.resolve(), new_text)
         return result
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file (symlinks followed) of at most ``limit`` bytes, without
+    blocking: a named pipe, device or folder is refused rather than opened for a read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb", closefd=True) as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file; the registry must be a YAML file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"file is larger than {limit} bytes")
+    return data
 
 
 def _render(root: Any, original: str, was_empty: bool) -> str:

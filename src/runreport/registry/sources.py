@@ -18,6 +18,7 @@ from runreport.exceptions import InvalidParameterError, ResourceNotFoundError, R
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
 MLMODEL_FILE = "MLmodel"
+MAX_MLMODEL_BYTES = 1024 * 1024
 
 
 def is_runs_uri(source: str) -> bool:
@@ -104,9 +105,12 @@ def run_id_of(source: str, folder: Path) -> str | None:
 def _mlmodel_run_id(path: Path) -> str | None:
     import yaml
 
+    from runreport.registry.location import _read_regular
+
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):
+        text = _read_regular(path, MAX_MLMODEL_BYTES).decode("utf-8")
+        data: Any = yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
         return None
     run_id = data.get("run_id") if isinstance(data, dict) else None
     return run_id if isinstance(run_id, str) and run_id else None

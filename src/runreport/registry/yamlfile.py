@@ -20,6 +20,7 @@ MAX_DEPTH = 64
 MAX_INDENT = 512
 
 _CORE = "tag:yaml.org,2002:"
+_COMPACT = re.compile(r"(?:[-?][ \t]+)*")
 _ALLOWED_TAGS = frozenset(
     _CORE + name for name in ("null", "bool", "int", "float", "str", "map", "seq", "timestamp")
 )
@@ -48,6 +49,7 @@ def load(text: str, label: str) -> Any:
             documents, or a file too large or nested too deep.
     """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     if len(text) > MAX_BYTES:
         raise YamlFileError(label, None, f"file is larger than {MAX_BYTES} bytes")
@@ -61,6 +63,10 @@ def load(text: str, label: str) -> Any:
         return yaml.load(text)
     except MarkedYAMLError as exc:
         raise YamlFileError(label, _mark_line(exc), _describe(exc)) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        reason = str(exc).splitlines()[0]
+        raise YamlFileError(label, line, f"malformed YAML: {reason}") from None
     except YAMLError as exc:
         raise YamlFileError(label, None, f"malformed YAML: {exc}") from None
     except RecursionError:
@@ -122,17 +128,34 @@ def _yaml() -> Any:
 
 
 def _check_depth(text: str, label: str) -> None:
-    """Refuse absurd nesting before parsing: the parser recurses, and slowly, per level."""
+    """Refuse absurd nesting before parsing: the parser recurses, and slowly, per level.
+
+    Flow collections are counted by their brackets; block collections by the indentation
+    levels that enclose a line plus the ``- `` and ``? `` indicators that start it.
+    """
     depth, quote = 0, ""
+    indents: list[int] = []  # indentation of the block lines enclosing the current one
     for number, line in enumerate(text.splitlines(), start=1):
-        if len(line) - len(line.lstrip(" ")) > MAX_INDENT:
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if indent > MAX_INDENT:
             raise YamlFileError(label, number, f"YAML nests too deeply (indented > {MAX_INDENT})")
+        if not quote and not depth and stripped and not stripped.startswith("#"):
+            while indents and indents[-1] >= indent:
+                indents.pop()
+            indents.append(indent)
+            prefix = _COMPACT.match(stripped)
+            indicators = prefix.group() if prefix else ""
+            block = len(indents) + indicators.count("-") + indicators.count("?")
+            if block > MAX_DEPTH:
+                raise YamlFileError(label, number, f"YAML nests too deeply (> {MAX_DEPTH})")
+        previous = " "
         for char in line:
             if quote:
                 quote = "" if char == quote else quote
             elif char in "'\"":
                 quote = char
-            elif char == "#":
+            elif char == "#" and previous in " \t":  # a comment; ``a#b`` is text
                 break
             elif char in "[{":
                 depth += 1
@@ -140,6 +163,7 @@ def _check_depth(text: str, label: str) -> None:
                     raise YamlFileError(label, number, f"YAML nests too deeply (> {MAX_DEPTH})")
             elif char in "]}":
                 depth = max(depth - 1, 0)
+            previous = char
 
 
 def _check_nodes(root: Any, label: str) -> None:
@@ -161,10 +185,10 @@ def _check_nodes(root: Any, label: str) -> None:
             raise YamlFileError(
                 label, line, f"YAML tag {_short(tag)!r} is not allowed; use plain values"
             )
-        if isinstance(node, MappingNode):
-            stack.extend(item for pair in node.value for item in pair)
+        if isinstance(node, MappingNode):  # children pushed reversed: found in file order
+            stack.extend(reversed([item for pair in node.value for item in pair]))
         elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+            stack.extend(reversed(node.value))
 
 
 def _short(tag: str) -> str:

@@ -1,8 +1,20 @@
 """A run's artifact tree for its page: what is published, and inline previews.
 
-Symlinks (files or folders) and anything that resolves outside the run folder are listed but
-never copied or linked. Files larger than :data:`MAX_PUBLISHED_BYTES` are listed, not copied.
-Previews share a byte budget per page so a run with many logs keeps a small page.
+What is never copied into the site (listed on the page, marked "not published", never read
+for a preview or a model card):
+
+- symlinks (to files or folders), and anything that resolves outside the run's artifacts;
+- regular files with more than one hard link: the other name may be outside the run folder
+  (a hard link cannot be told from the original), so any file that ``stat`` says has other
+  names is left out (runs converted from an MLflow store for the build are hard-linked to it:
+  one link more is allowed there);
+- anything but folders and regular files (sockets, devices, FIFOs);
+- files larger than :data:`MAX_PUBLISHED_BYTES`.
+
+Artifacts matched by an exclude glob (:mod:`.exclude`) are left out altogether: not listed,
+previewed or shown in a model card. Previews share a byte budget per page so a run with many
+logs keeps a small page. HTML previews are embedded with ``srcdoc`` in an ``<iframe
+sandbox="">`` under a Content Security Policy that allows no request at all.
 """
 
 from __future__ import annotations
@@ -12,12 +24,14 @@ import csv
 import io
 import json
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runreport.formatting import format_number
 from runreport.site import paths
+from runreport.site.exclude import Exclusions
 from runreport.site.pages import ArtifactNode, ModelCard, Preview
 from runreport.site.safety import render_markdown
 from runreport.store.format import TEMP_PREFIX
@@ -29,6 +43,12 @@ PAGE_PREVIEW_BUDGET = 128 * 1024
 TABLE_ROWS = 20
 TABLE_COLUMNS = 20
 MODEL_FILE = "MLmodel"
+HARD_LINK = "hard link: not published"
+# The policy of an HTML preview's document: nothing is fetched, nothing runs (with the sandbox).
+HTML_PREVIEW_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline' data:; font-src data:; "
+    "media-src data:; base-uri 'none'; form-action 'none'"
+)
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"})
 TEXT_SUFFIXES = frozenset(
@@ -58,45 +78,77 @@ class Entry:
         ]
 
 
-def scan(artifacts_dir: Path) -> list[Entry]:
+@dataclass(frozen=True, slots=True)
+class ScanRules:
+    """What a scan leaves out: exclude globs, and how many names a published file may have."""
+
+    exclusions: Exclusions = field(default_factory=Exclusions)
+    max_links: int = 1
+
+
+def scan(artifacts_dir: Path, rules: ScanRules | None = None) -> list[Entry]:
     """The artifact tree of one run (sorted by name), at most :data:`MAX_ENTRIES` entries."""
     if not artifacts_dir.is_dir() or artifacts_dir.is_symlink():
         return []
-    run_root = artifacts_dir.resolve()
-    budget = [MAX_ENTRIES]
-    return _scan_folder(artifacts_dir, "", run_root, budget)
+    walk = _Walk(artifacts_dir.resolve(), rules or ScanRules(), [MAX_ENTRIES])
+    return walk.folder(artifacts_dir, "")
 
 
-def _scan_folder(folder: Path, prefix: str, run_root: Path, budget: list[int]) -> list[Entry]:
+@dataclass(slots=True)
+class _Walk:
+    run_root: Path
+    rules: ScanRules
+    budget: list[int]
+
+    def folder(self, folder: Path, prefix: str) -> list[Entry]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return []
+        found = []
+        for item in entries:
+            rel = prefix + item.name
+            if item.name.startswith(TEMP_PREFIX) or self.rules.exclusions.excludes(rel):
+                continue
+            if self.budget[0] <= 0:
+                break
+            self.budget[0] -= 1
+            entry = self.entry(item, rel)
+            if entry is not None:
+                found.append(entry)
+        return found
+
+    def entry(self, item: os.DirEntry[str], rel: str) -> Entry | None:
+        if item.is_symlink():
+            return Entry(rel, False, 0, 0, "symlink: not published")
+        real = Path(os.path.realpath(item.path))
+        if real != self.run_root and self.run_root not in real.parents:
+            return Entry(rel, False, 0, 0, "outside the run folder: not published")
+        try:
+            st = item.stat(follow_symlinks=False)
+        except OSError:
+            return None  # removed since the folder was listed
+        if stat.S_ISDIR(st.st_mode):
+            children = self.folder(Path(item.path), rel + "/")
+            if not children and self.rules.exclusions and _has_children(item.path):
+                return None  # everything in it is excluded: leave the folder out too
+            return Entry(rel, True, 0, st.st_mtime_ns, "", children)
+        if not stat.S_ISREG(st.st_mode):
+            return Entry(rel, False, 0, 0, "not a regular file: not published")
+        problem = ""
+        if st.st_nlink > self.rules.max_links:
+            problem = HARD_LINK
+        elif st.st_size > MAX_PUBLISHED_BYTES:
+            problem = f"{format_bytes(st.st_size)}: too large to publish"
+        return Entry(rel, False, st.st_size, st.st_mtime_ns, problem)
+
+
+def _has_children(path: str) -> bool:
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(path) as found:
+            return any(not e.name.startswith(TEMP_PREFIX) for e in found)
     except OSError:
-        return []
-    found = []
-    for item in entries:
-        if item.name.startswith(TEMP_PREFIX) or budget[0] <= 0:
-            continue
-        budget[0] -= 1
-        found.append(_entry(item, prefix + item.name, run_root, budget))
-    return found
-
-
-def _entry(item: os.DirEntry[str], rel: str, run_root: Path, budget: list[int]) -> Entry:
-    if item.is_symlink():
-        return Entry(rel, False, 0, 0, "symlink: not published")
-    real = Path(os.path.realpath(item.path))
-    if real != run_root and run_root not in real.parents:
-        return Entry(rel, False, 0, 0, "outside the run folder: not published")
-    st = item.stat(follow_symlinks=False)
-    if item.is_dir(follow_symlinks=False):
-        children = _scan_folder(Path(item.path), rel + "/", run_root, budget)
-        return Entry(rel, True, 0, st.st_mtime_ns, "", children)
-    if not item.is_file(follow_symlinks=False):
-        return Entry(rel, False, 0, 0, "not a regular file: not published")
-    problem = ""
-    if st.st_size > MAX_PUBLISHED_BYTES:
-        problem = f"{format_bytes(st.st_size)}: too large to publish"
-    return Entry(rel, False, st.st_size, st.st_mtime_ns, problem)
+        return False
 
 
 def published_files(entries: list[Entry]) -> list[str]:
@@ -163,7 +215,7 @@ class TreeBuilder:
         if suffix in IMAGE_SUFFIXES:
             return self._image(entry, href, suffix)
         if suffix in (".html", ".htm"):
-            return Preview("html", text=href)
+            return self._html(entry)
         kind = _text_kind(entry.name, suffix)
         if kind is None:
             return None
@@ -174,6 +226,15 @@ class TreeBuilder:
         text = data.decode("utf-8", errors="replace")
         truncated = entry.size > len(data)
         return _text_preview(kind, text, truncated, suffix)
+
+    def _html(self, entry: Entry) -> Preview:
+        if entry.size > PREVIEW_BYTES:
+            return Preview("note", note="no preview: HTML files over 16 KB are not shown inline")
+        if self.budget < entry.size:
+            return Preview("note", note="preview left out: this page shows enough previews")
+        data = self._read(entry)
+        self.budget -= len(data)
+        return Preview("html", text=html_preview_document(data.decode("utf-8", errors="replace")))
 
     def _read(self, entry: Entry) -> bytes:
         limit = min(PREVIEW_BYTES, max(self.budget, 0))
@@ -191,6 +252,13 @@ class TreeBuilder:
         mime = {".svg": "image/svg+xml", ".jpg": "image/jpeg"}.get(suffix, f"image/{suffix[1:]}")
         data = (self.artifacts_dir / entry.path).read_bytes()
         return Preview("image", text=f"data:{mime};base64,{base64.b64encode(data).decode()}")
+
+
+def html_preview_document(text: str) -> str:
+    """An HTML artifact as the ``srcdoc`` of its preview: behind a policy that loads nothing
+    (the sandbox already keeps its scripts, forms and redirects from running)."""
+    policy = f'<meta http-equiv="Content-Security-Policy" content="{HTML_PREVIEW_POLICY}">'
+    return f'<!doctype html><meta charset="utf-8">{policy}\n{text}'
 
 
 def _text_kind(name: str, suffix: str) -> str | None:

@@ -1,6 +1,7 @@
 """``runreport build``: the static site, as a sequence of named phases.
 
-1. **read runs**: every experiment and run (:mod:`.inputs`); bad folders become problems.
+1. **read runs**: every experiment and run (:mod:`.inputs`); bad folders become problems;
+   secret-looking params and tags are masked (:mod:`.secrets`) before anything else sees them.
 2. **read registry**: ``stages.yaml`` and its git history, when present (:mod:`.registry`).
 3. **assets**: the site's CSS/JS and the Vega bundle (:mod:`.assets`).
 4. **pages**: page models (dataclasses, with their charts) rendered in memory; a run whose
@@ -27,11 +28,14 @@ from runreport import __version__
 from runreport.exceptions import InvalidParameterError
 from runreport.formatting import format_time
 from runreport.site import paths
+from runreport.site.artifacts import ScanRules
 from runreport.site.assets import Assets, prepare_assets
+from runreport.site.exclude import Exclusions
 from runreport.site.inputs import Problem, SiteInputs, read_runs
 from runreport.site.output import SiteWriter, WriteStats
 from runreport.site.pages import Frame, Link
 from runreport.site.render import templates_fingerprint
+from runreport.site.secrets import SecretPolicy
 
 Progress = Callable[[int, int], None]
 
@@ -46,6 +50,10 @@ class BuildOptions:
     title: str = "runreport"
     strict: bool = False
     self_contained: bool = False
+    exclude: tuple[str, ...] = ()  # artifact globs kept out of the site (see site.exclude)
+    show_secrets: bool | tuple[str, ...] = False  # secret-looking keys shown (see site.secrets)
+    # Set by the build itself: runs folders converted from MLflow stores with hard links.
+    linked_roots: tuple[Path, ...] = ()
 
 
 @dataclass(slots=True)
@@ -82,6 +90,14 @@ class SiteContext:
     assets: Assets
     built_at: str | None
     has_registry: bool = False
+    secrets: SecretPolicy = field(default_factory=SecretPolicy)
+    exclusions: Exclusions = field(default_factory=Exclusions)
+
+    def scan_rules(self, run_dir: Path) -> ScanRules:
+        """What the artifact scan of the run in ``run_dir`` leaves out."""
+        roots = self.options.linked_roots
+        linked = bool(roots) and any(r.resolve() in run_dir.resolve().parents for r in roots)
+        return ScanRules(self.exclusions, max_links=2 if linked else 1)
 
     def frame(
         self,
@@ -134,17 +150,23 @@ def build_site(options: BuildOptions, progress: Progress | None = None) -> Build
     from runreport.site.foreign import readable_sources
 
     _check_output(options)
+    _exclusions(options)  # a bad glob fails before anything is read
     with readable_sources(options) as readable:  # MLflow stores: converted for the build
         return _build(readable, progress)
 
 
 def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     started = time.perf_counter()
+    show = options.show_secrets
+    secrets = SecretPolicy(show if isinstance(show, bool) else tuple(show))
     inputs = read_runs([Path(p) for p in options.runs_dirs])  # phase 1: read runs
+    mask_secrets(inputs, secrets)
     registry = _read_registry(options, inputs)  # phase 2: read registry
     writer = SiteWriter.open(Path(options.output), _fingerprint(options))
     assets = prepare_assets(writer, options.self_contained)  # phase 3: assets
-    site = SiteContext(options, assets, _built_at(), registry is not None)
+    site = SiteContext(
+        options, assets, _built_at(), registry is not None, secrets, _exclusions(options)
+    )
     from runreport.site.make import make_pages
 
     made = make_pages(inputs, site, writer, progress)  # phase 4: pages
@@ -160,6 +182,21 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
         runs_reused=made.runs_reused,
         notes=made.notes,
     )
+
+
+def mask_secrets(inputs: SiteInputs, secrets: SecretPolicy) -> None:
+    """Mask secret-looking params and tags of every run and experiment, before any page,
+    data file or build key is made from them."""
+    for experiment in inputs.experiments:
+        experiment.tags = secrets.mask(experiment.tags)
+        experiment.runs = [secrets.mask_run(run) for run in experiment.runs]
+
+
+def _exclusions(options: BuildOptions) -> Exclusions:
+    try:
+        return Exclusions.of(options.exclude)
+    except ValueError as exc:
+        raise InvalidParameterError(str(exc)) from None
 
 
 def _check_output(options: BuildOptions) -> None:
@@ -196,5 +233,12 @@ def _built_at() -> str | None:
 
 def _fingerprint(options: BuildOptions) -> str:
     """What every page depends on besides its data: templates, version and options."""
-    parts = [__version__, templates_fingerprint(), options.title, options.self_contained]
+    parts = [
+        __version__,
+        templates_fingerprint(),
+        options.title,
+        options.self_contained,
+        list(options.exclude),
+        options.show_secrets if isinstance(options.show_secrets, bool) else [*options.show_secrets],
+    ]
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()

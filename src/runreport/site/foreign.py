@@ -1,9 +1,10 @@
 """Building from MLflow stores: ``runreport build mlruns/`` and ``runreport build mlflow.db``.
 
 An MLflow store is converted into run folders in a temporary folder for the length of the build
-(artifacts are hard-linked where the filesystem allows, so this is cheap), and its registry into
-a temporary stages.yaml when no registry was given. Runreport's own run folders are used as
-they are, so MLflow and runreport sources mix in one build.
+(artifacts are hard-linked where the filesystem allows, so this is cheap; those folders become
+``linked_roots``, whose files may have one hard link more), and its registry into a temporary
+stages.yaml when no registry was given. Runreport's own run folders are used as they are, so
+MLflow and runreport sources mix in one build.
 """
 
 from __future__ import annotations
@@ -50,4 +51,5 @@ def readable_sources(options: Any) -> Iterator[Any]:
             dirs.append(target)
             if stages is not None and stages.exists():
                 registry = stages
-        yield dataclasses.replace(options, runs_dirs=dirs, registry=registry)
+        linked = tuple(d for d in dirs if Path(tmp) in d.parents)
+        yield dataclasses.replace(options, runs_dirs=dirs, registry=registry, linked_roots=linked)

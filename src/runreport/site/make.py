@@ -153,7 +153,8 @@ def _runs(
 
 def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> None:
     run_id = ctx.run.info.run_id
-    entries = artifacts.scan(artifacts.artifacts_dir_of(ctx.run_dir))
+    rules = site.scan_rules(ctx.run_dir)
+    entries = artifacts.scan(artifacts.artifacts_dir_of(ctx.run_dir), rules)
     key = run_key(ctx, entries)
     made.pages += 1
     reused = writer.previous_run(run_id, key)
@@ -173,9 +174,10 @@ def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> 
     writer.add(page_path, render("run.html", page=output.page))
     writer.add(data_path, data_script)
     files = [page_path, data_path]
+    artifacts_dir = artifacts.artifacts_dir_of(ctx.run_dir)
     for rel in output.files:
         target = paths.run_artifact(run_id, rel)
-        writer.copy(target, artifacts.artifacts_dir_of(ctx.run_dir) / rel)
+        writer.copy(target, artifacts_dir / rel, artifacts_dir, rules.max_links)
         files.append(target)
     writer.record_run(run_id, key, files)
     made.runs_made += 1

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import posixpath
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,18 @@ Registered = Callable[[str, str | None], Any]
 
 
 def model_card(
-    model_dir: Path, path: str, run_id: str, registered: Registered | None = None
+    model_dir: Path,
+    path: str,
+    run_id: str,
+    registered: Registered | None = None,
+    published: Collection[str] | None = None,
 ) -> ModelCard:
-    """The card of the model in ``model_dir`` (``path`` relative to the run's artifacts)."""
+    """The card of the model in ``model_dir`` (``path`` relative to the run's artifacts).
+
+    ``published`` (artifact paths) limits the files the card reads besides ``MLmodel``: a
+    requirements file or input example that is not published (a hard link, excluded...) is not
+    shown either.
+    """
     from runreport.models import Model
     from runreport.models import format as model_fmt
 
@@ -40,8 +50,20 @@ def model_card(
         return ModelCard(
             path, [], [], None, [], versions, snippet, f"MLmodel cannot be read: {exc}"
         )
-    requirements = _lines(model_dir / model_fmt.REQUIREMENTS_FILE)
-    example = _input_example(model_dir, model.saved_input_example_info)
+
+    def shown(name: str) -> bool:
+        rel = posixpath.normpath(f"{path}/{name}")
+        return published is None or rel in published
+
+    requirements = (
+        _lines(model_dir / model_fmt.REQUIREMENTS_FILE)
+        if shown(model_fmt.REQUIREMENTS_FILE)
+        else []
+    )
+    info = model.saved_input_example_info
+    if info and not shown(str(info.get("artifact_path", "input_example.json"))):
+        info = None
+    example = _input_example(model_dir, info)
     return ModelCard(
         path, _flavors(model.flavors), _schemas(model), example, requirements, versions, snippet
     )

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +29,35 @@ class WriteStats:
     unchanged: int = 0
     removed: int = 0
     written_paths: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # artifacts that changed since the scan
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """An artifact to copy, and the rules it was published under."""
+
+    path: Path
+    root: Path  # the folder it must resolve inside
+    max_links: int = 1
+
+    def open(self) -> Any:
+        """The file opened for reading, after checking it is still publishable.
+
+        Raises:
+            OSError: it is a symlink (``O_NOFOLLOW``) or cannot be opened.
+            ValueError: it resolves outside ``root``, is not a regular file or has more names.
+        """
+        root = os.path.realpath(self.root)
+        folder = os.path.realpath(self.path.parent)
+        if folder != root and not folder.startswith(root + os.sep):
+            raise ValueError("resolves outside the run folder")
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.path, flags)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > self.max_links:
+            os.close(fd)
+            raise ValueError("not a regular file with a single name")
+        return os.fdopen(fd, "rb")
 
 
 @dataclass(slots=True)
@@ -38,7 +68,7 @@ class SiteWriter:
     fingerprint: str
     previous: dict[str, Any] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
-    copies: dict[str, Path] = field(default_factory=dict)
+    copies: dict[str, _Source] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -53,11 +83,18 @@ class SiteWriter:
 
     def add(self, path: str, content: str | bytes) -> None:
         _check(path)
-        self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+        # "replace": a lone surrogate (possible in a hand-edited run.json) must not stop a build.
+        data = content.encode("utf-8", "replace") if isinstance(content, str) else content
+        self.files[path] = data
 
-    def copy(self, path: str, source: Path) -> None:
+    def copy(self, path: str, source: Path, root: Path | None = None, max_links: int = 1) -> None:
+        """Copy ``source`` to ``path`` when committing; ``root`` is the folder it must stay in.
+
+        The source is checked again when it is copied: it must still be a regular file inside
+        ``root`` with at most ``max_links`` names, read without following a symlink.
+        """
         _check(path)
-        self.copies[path] = source
+        self.copies[path] = _Source(Path(source), Path(root or Path(source).parent), max_links)
 
     def previous_run(self, run_id: str, key: str) -> list[str] | None:
         """The files of ``run_id`` from the last build if its key is unchanged and they exist."""
@@ -116,18 +153,30 @@ class SiteWriter:
         stats.written += 1
         stats.written_paths.append(path)
 
-    def _copy(self, path: str, source: Path, stats: WriteStats) -> None:
+    def _copy(self, path: str, source: _Source, stats: WriteStats) -> None:
         target = self.root / path
         try:
-            src, dst = source.stat(), target.stat()
-            if src.st_size == dst.st_size and src.st_mtime_ns == dst.st_mtime_ns:
-                stats.unchanged += 1
-                return
-        except FileNotFoundError:
-            pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".tmp-{target.name}")
-        shutil.copy2(source, temp, follow_symlinks=False)
+            handle = source.open()
+        except (OSError, ValueError) as exc:
+            # Changed since the scan (now a symlink, a hard link, gone...): never published.
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            stats.refused.append(f"{source.path}: {exc}")
+            return
+        with handle:
+            src = os.fstat(handle.fileno())
+            try:
+                dst = target.stat()
+                if src.st_size == dst.st_size and src.st_mtime_ns == dst.st_mtime_ns:
+                    stats.unchanged += 1
+                    return
+            except FileNotFoundError:
+                pass
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".tmp-{target.name}")
+            with open(temp, "wb") as out:
+                shutil.copyfileobj(handle, out)
+            os.utime(temp, ns=(src.st_atime_ns, src.st_mtime_ns))
         os.replace(temp, target)
         stats.written += 1
         stats.written_paths.append(path)

@@ -27,7 +27,7 @@ from runreport.site.pages import (
     RegistryPage,
     VersionRow,
 )
-from runreport.site.safety import render_markdown, safe_url
+from runreport.site.safety import render_markdown, safe_url, xml_text
 from runreport.tracking.entities import Run
 
 if TYPE_CHECKING:
@@ -147,7 +147,9 @@ def make_registry_pages(inputs: SiteInputs, site: SiteContext, writer: SiteWrite
             frame=model_frame,
             name=record.name,
             description=render_markdown(record.description),
-            tags=[Field(k, v, safe_url(v)) for k, v in sorted(record.tags.items())],
+            tags=[
+                Field(k, v, safe_url(v)) for k, v in sorted(site.secrets.mask(record.tags).items())
+            ],
             aliases=[Field(a, f"version {v}") for a, v in sorted(record.aliases.items())],
             versions=[
                 _version_row(record, n, v, runs, page_path)
@@ -270,16 +272,16 @@ def _feed(view: RegistryView, site: SiteContext) -> Feed:
         entries.append(
             FeedEntry(
                 id=f"urn:runreport:registry:{commit.sha}:{index}",
-                title=event.describe(),
+                title=xml_text(event.describe()),
                 updated=commit.date,
-                author=commit.author or "unknown",
-                summary=summary,
+                author=xml_text(commit.author or "unknown"),
+                summary=xml_text(summary),
                 href=f"{paths.CHANGELOG}#commit-{commit.short_sha}",
             )
         )
     updated = max((e.updated for e in entries), default="1970-01-01T00:00:00Z")
     return Feed(
-        f"{site.options.title}: registry changelog",
+        xml_text(f"{site.options.title}: registry changelog"),
         "urn:runreport:registry",
         updated,
         paths.CHANGELOG,

@@ -53,11 +53,12 @@ def make_run_page(ctx: RunContext, frame: Frame, entries: list[artifacts.Entry])
 
     run, page_path = ctx.run, paths.run_page(ctx.run.info.run_id)
     histories = read_histories(ctx.run_dir)
+    published = frozenset(artifacts.published_files(entries))
     builder = artifacts.TreeBuilder(
         artifacts.artifacts_dir_of(ctx.run_dir),
         run.info.run_id,
         page_path,
-        lambda folder, rel: model_card(folder, rel, run.info.run_id, ctx.registered),
+        lambda folder, rel: model_card(folder, rel, run.info.run_id, ctx.registered, published),
         inline_images=ctx.inline_images,
     )
     nodes = builder.nodes(entries)
@@ -92,7 +93,7 @@ def make_run_page(ctx: RunContext, frame: Frame, entries: list[artifacts.Entry])
             {"key": row.key, "chart": row.chart_id} for row in page.metrics if row.chart_id
         ],
     }
-    return RunOutput(page, run_data(ctx, histories), artifacts.published_files(entries))
+    return RunOutput(page, run_data(ctx, histories), sorted(published))
 
 
 def run_data(ctx: RunContext, histories: dict[str, History]) -> dict[str, Any]:

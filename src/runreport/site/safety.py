@@ -90,6 +90,15 @@ def github_repository(remote: str | None) -> str | None:
     return f"https://github.com/{match.group('owner')}/{match.group('repo')}"
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 forbids (control characters, U+FFFE/FFFF, lone
+    surrogates), which would make a whole feed unreadable; escaping is the template's job."""
+    return _XML_INVALID.sub("\ufffd", value)
+
+
 def path_href(path: str) -> str:
     """A relative path percent-encoded for an ``href`` (``a b/#.txt`` -> ``a%20b/%23.txt``)."""
     return quote(path, safe="/")

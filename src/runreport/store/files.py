@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,21 +22,45 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
-def _temp_path(path: Path) -> Path:
-    return path.with_name(f"{TEMP_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}")
+def temp_path(path: Path, keep_suffix: bool = False) -> Path:
+    """A unique temporary name beside ``path``: ``.tmp-<name>.<random>``, which readers ignore.
+
+    With ``keep_suffix`` the name ends with ``path``'s suffix too (``.tmp-plot.svg.<random>.svg``),
+    for writers that choose a file format from the suffix.
+    """
+    suffix = path.suffix if keep_suffix else ""
+    return path.with_name(f"{TEMP_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}{suffix}")
+
+
+@contextlib.contextmanager
+def replacing(path: Path, keep_suffix: bool = False) -> Iterator[Path]:
+    """A temporary path to write; renamed onto ``path`` when the block succeeds.
+
+    Readers see the old file or the new one, never half of it. When the block fails, the
+    temporary file (or folder) is removed; a crash leaves it behind under its ignored name.
+    """
+    temp = temp_path(path, keep_suffix)
+    try:
+        yield temp
+        os.replace(temp, path)
+    except BaseException:
+        remove_tree(temp)
+        raise
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a file or a folder tree if it exists (errors ignored)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def atomic_write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8) so readers see the old or the new file, never half."""
-    temp = _temp_path(path)
-    try:
-        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    with replacing(path) as temp, open(temp, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
 
 
 def create_exclusive(path: Path, text: str) -> bool:
@@ -44,7 +69,7 @@ def create_exclusive(path: Path, text: str) -> bool:
     The file appears complete or not at all: it is written under a temporary name and hard
     linked into place, which fails atomically when the name is taken.
     """
-    temp = _temp_path(path)
+    temp = temp_path(path)
     try:
         with open(temp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

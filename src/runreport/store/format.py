@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,17 @@ METRICS_FILE = "metrics.tsv"
 SUMMARY_FILE = "summary.json"
 ARTIFACTS_DIR = "artifacts"
 TEMP_PREFIX = ".tmp-"
+
+# Readers refuse record files (run.json, summary.json, experiment.json) larger than this, and
+# histories (metrics.tsv) larger than MAX_HISTORY_BYTES, before reading them: the writer never
+# makes such files, and reading them would only exhaust memory.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MAX_HISTORY_BYTES = 1024 * 1024 * 1024
+
+# Times are milliseconds since the epoch up to the end of year 9999 (what a date can show);
+# steps and metric timestamps are 64-bit integers, as in MLflow.
+MAX_TIME_MS = 253_402_300_799_999
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -69,8 +82,11 @@ def encode_float(value: float) -> float | str:
 
 def decode_float(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
+        raise ValueError(f"expected a number, got {short_repr(value)}")
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"expected a number, got {short_repr(value)}") from None
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -78,17 +94,71 @@ def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def loads(text: str | bytes, path: object) -> dict[str, Any]:
-    """Parse a record file and check its format version; errors name the file."""
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a key given twice is an error (which one would win?)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        duplicate = next(key for key, count in counts.items() if count > 1)
+        raise _DuplicateKeyError(f"duplicate key {short_repr(duplicate)}")
+    return data
+
+
+# ``\ud800``-style escapes can decode to lone surrogates, which are not text: no page, file or
+# terminal can encode them. Only records holding such an escape are checked string by string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_text(data: Any, path: object) -> None:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RunFormatError(
+                    path, f"text {short_repr(item)} holds a lone surrogate (\\ud800-\\udfff)"
+                ) from None
+
+
+def loads(text: str | bytes, path: object, unique_keys: bool = True) -> dict[str, Any]:
+    """Parse a record file and check its format version; errors name the file.
+
+    Nesting deeper than the interpreter can parse is an error, not a crash; so is a key given
+    twice, unless ``unique_keys`` is false (``summary.json``: written only by runreport, rebuilt
+    from the history, and the one record whose many small objects make the check costly).
+    """
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")  # strictly: json.loads(bytes) would let surrogates pass
+        data = json.loads(text, object_pairs_hook=_unique_keys if unique_keys else None)
+    except UnicodeDecodeError as exc:
+        raise RunFormatError(path, f"not UTF-8 text ({exc})") from None
+    except _DuplicateKeyError as exc:
+        raise RunFormatError(path, f"not valid: {exc}") from None
+    except ValueError as exc:
         raise RunFormatError(path, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RunFormatError(path, "not valid: JSON nests too deeply") from None
     if not isinstance(data, dict):
         raise RunFormatError(path, "expected a JSON object at the top level")
+    if _SURROGATE_ESCAPE.search(text):
+        _check_text(data, path)
     version = data.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise RunFormatError(path, f"format_version is {version!r}; expected an integer")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RunFormatError(
+            path, f"format_version is {short_repr(version)}; expected an integer from 1"
+        )
     if version > FORMAT_VERSION:
         raise RunFormatError(
             path,
@@ -98,11 +168,33 @@ def loads(text: str | bytes, path: object) -> dict[str, Any]:
     return data
 
 
+def short_repr(value: object, limit: int = 80) -> str:
+    """``repr`` of a value found in a file, cut short (values can be megabytes)."""
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    if isinstance(value, int) and value.bit_length() > 256:
+        return "a very large integer"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _field(data: dict[str, Any], name: str, kinds: tuple[type, ...], path: object) -> Any:
     value = data.get(name)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         allowed = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-        raise RunFormatError(path, f"field {name!r} is {value!r}; expected {allowed}")
+        raise RunFormatError(path, f"field {name!r} is {short_repr(value)}; expected {allowed}")
+    return value
+
+
+def _time(data: dict[str, Any], name: str, path: object) -> int | None:
+    """A time field: null, or integer milliseconds from the epoch to the end of year 9999."""
+    value = _field(data, name, (int, type(None)), path)
+    if value is not None and not 0 <= value <= MAX_TIME_MS:
+        raise RunFormatError(
+            path,
+            f"field {name!r} is {short_repr(value)}; expected milliseconds since 1970 "
+            f"(0 to {MAX_TIME_MS})",
+        )
     return value
 
 
@@ -147,13 +239,15 @@ class ExperimentRecord:
         data = loads(text, path)
         stage = _field(data, "lifecycle_stage", (str,), path)
         if stage not in LIFECYCLE_STAGES:
-            raise RunFormatError(path, f"lifecycle_stage {stage!r} is not active or deleted")
+            raise RunFormatError(
+                path, f"lifecycle_stage {short_repr(stage)} is not active or deleted"
+            )
         return cls(
             experiment_id=_field(data, "experiment_id", (str,), path),
             name=_field(data, "name", (str,), path),
             lifecycle_stage=stage,
-            creation_time=_field(data, "creation_time", (int, type(None)), path),
-            last_update_time=_field(data, "last_update_time", (int, type(None)), path),
+            creation_time=_time(data, "creation_time", path),
+            last_update_time=_time(data, "last_update_time", path),
             tags=_string_map(data, "tags", path),
         )
 
@@ -200,17 +294,21 @@ class RunRecord:
         data = loads(text, path)
         status = _field(data, "status", (str,), path)
         if status not in RUN_STATUSES:
-            raise RunFormatError(path, f"status {status!r} is not one of {', '.join(RUN_STATUSES)}")
+            raise RunFormatError(
+                path, f"status {short_repr(status)} is not one of {', '.join(RUN_STATUSES)}"
+            )
         stage = _field(data, "lifecycle_stage", (str,), path)
         if stage not in LIFECYCLE_STAGES:
-            raise RunFormatError(path, f"lifecycle_stage {stage!r} is not active or deleted")
+            raise RunFormatError(
+                path, f"lifecycle_stage {short_repr(stage)} is not active or deleted"
+            )
         return cls(
             run_id=_field(data, "run_id", (str,), path),
             experiment_id=_field(data, "experiment_id", (str,), path),
             run_name=_field(data, "run_name", (str,), path),
             status=status,
-            start_time=_field(data, "start_time", (int, type(None)), path),
-            end_time=_field(data, "end_time", (int, type(None)), path),
+            start_time=_time(data, "start_time", path),
+            end_time=_time(data, "end_time", path),
             user_id=_field(data, "user_id", (str,), path),
             parent_run_id=_field(data, "parent_run_id", (str, type(None)), path),
             lifecycle_stage=stage,
@@ -250,9 +348,18 @@ def parse_metric_lines(data: bytes) -> Iterator[tuple[str, int, int, float]]:
         if len(parts) != 4:
             continue
         try:
-            yield parts[0], int(parts[1]), int(parts[2]), float(parts[3])
+            point = parts[0], int(parts[1]), int(parts[2]), float(parts[3])
         except ValueError:
             continue
+        if (len(parts[1]) > 18 or len(parts[2]) > 18) and not (
+            _is_int64(point[1]) and _is_int64(point[2])
+        ):
+            continue  # beyond 64 bits: not a timestamp or step any writer made
+        yield point
+
+
+def _is_int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
 
 
 # ---------------------------------------------------------------- summary.json
@@ -328,22 +435,47 @@ class Summary:
 
     @classmethod
     def from_json(cls, text: str | bytes, path: object) -> Summary:
-        data = loads(text, path)
+        data = loads(text, path, unique_keys=False)
         covered = _field(data, "covered_bytes", (int,), path)
+        if not 0 <= covered <= INT64_MAX:
+            raise RunFormatError(
+                path, f"covered_bytes is {short_repr(covered)}; expected a size in bytes"
+            )
         raw = data.get("metrics")
         if not isinstance(raw, dict):
             raise RunFormatError(path, "field 'metrics' must be an object")
+        key = None
         try:
-            metrics = {key: _summary_row(e) for key, e in raw.items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RunFormatError(path, f"metric summary is malformed ({exc!r})") from None
+            metrics = {}
+            for key, entry in raw.items():
+                metrics[key] = _summary_row(entry)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise RunFormatError(
+                path, f"the summary of metric {short_repr(key)} is malformed ({_reason(exc)})"
+            ) from None
         return cls(covered, metrics)
 
 
-def _summary_row(e: dict[str, object]) -> SummaryRow:
-    row = [e["value"], e["timestamp"], e["step"], e["min"], e["max"], e["count"]]
-    if type(row[TIMESTAMP]) is not int or type(row[STEP]) is not int or type(row[COUNT]) is not int:
-        raise ValueError(f"timestamp, step and count must be integers, got {row[1:3] + row[5:]}")
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r}"
+    if isinstance(exc, TypeError):
+        return "expected an object with value, timestamp, step, min, max and count"
+    return str(exc)[:200]
+
+
+def _summary_row(e: dict[str, Any]) -> SummaryRow:
+    timestamp, step, count = e["timestamp"], e["step"], e["count"]
+    if type(timestamp) is not int or type(step) is not int or type(count) is not int:
+        shown = ", ".join(short_repr(v) for v in (timestamp, step, count))
+        raise ValueError(f"timestamp, step and count must be integers, got {shown}")
+    if not (
+        INT64_MIN <= timestamp <= INT64_MAX
+        and INT64_MIN <= step <= INT64_MAX
+        and 0 <= count <= INT64_MAX
+    ):
+        raise ValueError("timestamp, step or count is out of range")
+    row = [e["value"], timestamp, step, e["min"], e["max"], count]
     for index in (VALUE, MIN, MAX):
         if type(row[index]) is not float:
             row[index] = decode_float(row[index])

@@ -9,8 +9,10 @@ goes on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,6 @@ from pathlib import Path
 from runreport.exceptions import RunFormatError
 from runreport.store import cache as run_cache
 from runreport.store import format as fmt
-from runreport.store.files import file_size, read_bytes
 from runreport.tracking.entities import (
     Experiment,
     FileInfo,
@@ -38,11 +39,130 @@ class SkippedRun:
     reason: str
 
 
+# ---------------------------------------------------------------- reading files safely
+
+# Non-blocking, so that opening a named pipe (FIFO) returns at once instead of waiting for a
+# writer; not following a symlink, so that a record never comes from outside its folder.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_SYMLINK_ERRNOS = {errno.ELOOP, errno.EMLINK}
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _not_regular(path: object, mode: int) -> RunFormatError:
+    return RunFormatError(path, f"is {_file_kind(mode)}; runreport reads only regular files")
+
+
+def _too_large(path: object, size: int, limit: int) -> RunFormatError:
+    return RunFormatError(
+        path, f"is {size:,} bytes, larger than the {limit:,} bytes runreport reads"
+    )
+
+
+def read_file(
+    path: str | os.PathLike[str], limit: int = fmt.MAX_RECORD_BYTES, start: int = 0
+) -> bytes:
+    """The bytes of a regular file of a run folder from offset ``start``.
+
+    Never blocks and never follows a symlink: a named pipe, socket, device, directory or
+    symlink, or a file larger than ``limit``, is a RunFormatError naming the file. A missing file
+    raises FileNotFoundError.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(errno.ENOENT, "No such file", os.fspath(path)) from None
+    except OSError as exc:
+        raise _unopenable(path, exc) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(path, info.st_mode)
+        if info.st_size > limit:
+            raise _too_large(path, info.st_size, limit)
+        return _read_all(fd, start, info.st_size - start)
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int, start: int, size: int) -> bytes:
+    """``size`` bytes from offset ``start``, fewer at end of file (unbuffered: much cheaper per
+    small file than ``open().read()``). Bytes appended after the ``fstat`` are left for later."""
+    if size <= 0:
+        return b""
+    if start:
+        os.lseek(fd, start, os.SEEK_SET)
+    data = os.read(fd, size)
+    if len(data) == size or not data:
+        return data
+    chunks, left = [data], size - len(data)
+    while left and (chunk := os.read(fd, left)):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _unopenable(path: str | os.PathLike[str], exc: OSError) -> RunFormatError:
+    """Why ``path`` could not be opened: what it is when it is not a regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        mode = stat.S_IFLNK if exc.errno in _SYMLINK_ERRNOS else stat.S_IFREG
+    if not stat.S_ISREG(mode):  # a symlink (O_NOFOLLOW refused it), a socket...
+        return _not_regular(path, mode)
+    return RunFormatError(path, f"cannot be read ({exc.strerror})")
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """``entry.is_dir()``, False for what cannot be followed (a symlink loop)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def history_size(path: str | os.PathLike[str]) -> int:
+    """The size of a ``metrics.tsv`` (0 when there is none), checked to be a regular file."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(path, info.st_mode)
+    if info.st_size > fmt.MAX_HISTORY_BYTES:
+        raise _too_large(path, info.st_size, fmt.MAX_HISTORY_BYTES)
+    return info.st_size
+
+
+def _read_history(path: str | os.PathLike[str], start: int = 0) -> bytes:
+    try:
+        return read_file(path, fmt.MAX_HISTORY_BYTES, start)
+    except FileNotFoundError:
+        return b""
+
+
 # ---------------------------------------------------------------- experiments
 
 
 def experiment_dirs(root: Path) -> list[Path]:
-    """Folders of ``root`` that hold an ``experiment.json``, sorted by name."""
+    """Folders of ``root`` that hold an ``experiment.json`` (of any kind), sorted by name."""
     try:
         entries = list(os.scandir(root))
     except (FileNotFoundError, NotADirectoryError):
@@ -50,16 +170,16 @@ def experiment_dirs(root: Path) -> list[Path]:
     return sorted(
         Path(e.path)
         for e in entries
-        if not e.name.startswith(".") and os.path.isfile(os.path.join(e.path, fmt.EXPERIMENT_FILE))
+        if not e.name.startswith(".") and os.path.lexists(os.path.join(e.path, fmt.EXPERIMENT_FILE))
     )
 
 
 def read_experiment_record(folder: Path) -> fmt.ExperimentRecord:
     path = folder / fmt.EXPERIMENT_FILE
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RunFormatError(path, f"cannot be read ({exc.strerror})") from None
+        data = read_file(path)
+    except FileNotFoundError:
+        raise RunFormatError(path, "does not exist") from None
     record = fmt.ExperimentRecord.from_json(data, path)
     if record.experiment_id != folder.name:
         raise RunFormatError(
@@ -105,7 +225,7 @@ def run_dirs(experiment_dir: Path) -> list[Path]:
         entries = list(os.scandir(experiment_dir))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and e.is_dir())
+    return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and _is_dir(e))
 
 
 def find_run_dir(root: Path, run_id: str) -> Path | None:
@@ -113,7 +233,7 @@ def find_run_dir(root: Path, run_id: str) -> Path | None:
         return None
     for folder in experiment_dirs(root):
         candidate = folder / run_id
-        if os.path.isfile(candidate / fmt.RUN_FILE):
+        if os.path.isdir(candidate) and os.path.lexists(candidate / fmt.RUN_FILE):
             return candidate
     return None
 
@@ -121,17 +241,23 @@ def find_run_dir(root: Path, run_id: str) -> Path | None:
 def read_run_record(run_dir: Path | str) -> fmt.RunRecord:
     path = os.path.join(run_dir, fmt.RUN_FILE)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_file(path)
     except FileNotFoundError:
         raise RunFormatError(
             run_dir, f"no {fmt.RUN_FILE} (not a run folder, or half-written)"
         ) from None
-    except OSError as exc:
-        raise RunFormatError(path, f"cannot be read ({exc.strerror})") from None
     record = fmt.RunRecord.from_json(data, path)
-    if record.run_id != os.path.basename(run_dir):
-        raise RunFormatError(path, f"run_id {record.run_id!r} does not match its folder name")
+    folder = os.path.abspath(run_dir)
+    if record.run_id != os.path.basename(folder):
+        raise RunFormatError(
+            path, f"run_id {fmt.short_repr(record.run_id)} does not match its folder name"
+        )
+    if record.experiment_id != os.path.basename(os.path.dirname(folder)):
+        raise RunFormatError(
+            path,
+            f"experiment_id {fmt.short_repr(record.experiment_id)} does not match the experiment "
+            "folder the run is in",
+        )
     return record
 
 
@@ -144,16 +270,18 @@ def read_summary(run_dir: Path | str, check_tail: bool = False) -> fmt.Summary |
     run_dir = Path(run_dir)
     path = run_dir / fmt.SUMMARY_FILE
     try:
-        summary = fmt.Summary.from_json(path.read_bytes(), path)
+        summary = fmt.Summary.from_json(read_file(path), path)
     except FileNotFoundError:
         summary = None
     metrics_path = run_dir / fmt.METRICS_FILE
+    size = history_size(metrics_path)
     if summary is None:
-        if not check_tail or not file_size(metrics_path):
+        if not check_tail or not size:
             return summary
         summary = fmt.Summary()
-    if check_tail and file_size(metrics_path) > summary.covered_bytes:
-        summary.covered_bytes += summary.add_bytes(read_bytes(metrics_path, summary.covered_bytes))
+    if check_tail and size > summary.covered_bytes:
+        tail = _read_history(metrics_path, summary.covered_bytes)
+        summary.covered_bytes += summary.add_bytes(tail)
     return summary
 
 
@@ -168,13 +296,19 @@ def _parse_run(run_dir: Path | str) -> tuple[fmt.RunRecord, dict[str, fmt.Summar
     if record.status == "RUNNING":
         summary = read_summary(run_dir, check_tail=True)
         return record, (summary.metrics if summary else {})
-    # Fast path for ended runs (most of them): one open, no pathlib.
+    # Fast path for ended runs (most of them): no pathlib, and no history read.
+    metrics_path = os.path.join(run_dir, fmt.METRICS_FILE)
+    has_history = history_size(metrics_path) > 0  # also refuses a pipe or symlink there
     path = os.path.join(run_dir, fmt.SUMMARY_FILE)
     try:
-        with open(path, "rb") as handle:
-            return record, fmt.Summary.from_json(handle.read(), path).metrics
+        return record, fmt.Summary.from_json(read_file(path), path).metrics
     except FileNotFoundError:
-        return record, {}
+        if not has_history:
+            return record, {}
+    # A history without its summary (deleted by hand, lost in a merge): summarise the history.
+    summary = fmt.Summary()
+    summary.add_bytes(_read_history(metrics_path))
+    return record, summary.metrics
 
 
 def _artifact_base(experiment_dir: Path) -> str:
@@ -275,11 +409,25 @@ def _scan_experiment(folder: Path, runs: list[Run], skipped: list[SkippedRun]) -
                 cache.put(name, entry, newest)
             runs.append(to_run(entry[1], entry[2], base))
         except RunFormatError as exc:
-            skipped.append(SkippedRun(run_dir, exc.reason))
-        except (OSError, UnicodeDecodeError, RecursionError, ValueError) as exc:
-            skipped.append(SkippedRun(run_dir, f"cannot be read ({exc})"))
+            skipped.append(SkippedRun(run_dir, skip_reason(exc, run_dir)))
+        except (OSError, ValueError, ArithmeticError, RecursionError) as exc:
+            skipped.append(SkippedRun(run_dir, unreadable(exc)))
     cache.forget_missing(set(names))
     cache.save_soon()
+
+
+def unreadable(exc: BaseException) -> str:
+    """A reason for a run that could not be read, short even when the error quotes a file."""
+    text = " ".join(str(exc).split())
+    return f"cannot be read ({text if len(text) <= 300 else text[:297] + '...'})"
+
+
+def skip_reason(exc: RunFormatError, run_dir: str | os.PathLike[str]) -> str:
+    """Why a run was skipped, naming the file inside the run folder that is at fault."""
+    inside = os.path.relpath(exc.path, run_dir) if exc.path else "."
+    if inside == "." or inside.startswith(".."):
+        return exc.reason
+    return f"{inside.replace(os.sep, '/')}: {exc.reason}"
 
 
 def _run_dir_names(experiment_dir: Path) -> list[str]:
@@ -287,7 +435,7 @@ def _run_dir_names(experiment_dir: Path) -> list[str]:
         entries = list(os.scandir(experiment_dir))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
+    return sorted(e.name for e in entries if not e.name.startswith(".") and _is_dir(e))
 
 
 # ---------------------------------------------------------------- histories and artifacts
@@ -295,7 +443,7 @@ def _run_dir_names(experiment_dir: Path) -> list[str]:
 
 def read_metric_history(run_dir: Path, key: str | None = None) -> list[Metric]:
     """Every complete point of the run's history (of one metric when ``key`` is given)."""
-    data = read_bytes(run_dir / fmt.METRICS_FILE)
+    data = _read_history(run_dir / fmt.METRICS_FILE)
     return [
         Metric(k, value, timestamp, step)
         for k, timestamp, step, value in fmt.parse_metric_lines(data)

@@ -16,7 +16,14 @@ from pathlib import Path
 from runreport.exceptions import InvalidParameterError, ResourceExistsError
 from runreport.store import format as fmt
 from runreport.store import ids
-from runreport.store.files import atomic_write, create_exclusive, file_size, locked, read_bytes
+from runreport.store.files import (
+    atomic_write,
+    create_exclusive,
+    file_size,
+    locked,
+    read_bytes,
+    replacing,
+)
 from runreport.store.reader import find_experiment_by_name, read_summary
 
 MAX_EXPERIMENT_ID_ATTEMPTS = 1000
@@ -93,11 +100,21 @@ def update_experiment(
 
 
 def create_run(root: Path, record: fmt.RunRecord) -> Path:
-    """Create the folder of a new run and its ``run.json``; return the folder."""
+    """Create the folder of a new run and its ``run.json``; return the folder.
+
+    The folder is made complete under a temporary name and renamed into place, so a reader
+    never finds a run folder without its ``run.json`` (a crash leaves an ignored ``.tmp-``
+    folder).
+    """
     folder = root / record.experiment_id / record.run_id
-    folder.mkdir(parents=True)
-    (folder / fmt.ARTIFACTS_DIR).mkdir()
-    atomic_write(folder / fmt.RUN_FILE, record.to_json())
+    text = record.to_json()
+    with replacing(folder) as temp:
+        temp.mkdir(parents=True)
+        (temp / fmt.ARTIFACTS_DIR).mkdir()
+        with open(temp / fmt.RUN_FILE, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        if folder.exists():  # run ids are random: a clash is a bug, never overwrite
+            raise FileExistsError(f"run folder {folder} already exists")
     return folder
 
 

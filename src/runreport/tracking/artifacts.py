@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runreport.exceptions import InvalidParameterError, ResourceNotFoundError
-from runreport.store.files import atomic_write
+from runreport.store.files import atomic_write, remove_tree, replacing, temp_path
 from runreport.store.format import TEMP_PREFIX
 
 
@@ -49,10 +49,10 @@ def destination(
 
 
 def _copy_file(src: Path, dest: Path) -> None:
+    """Copy under a unique temporary name, then rename: concurrent copies never mix."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.with_name(f"{TEMP_PREFIX}{dest.name}")
-    shutil.copyfile(src, temp)
-    os.replace(temp, dest)
+    with replacing(dest) as temp:
+        shutil.copyfile(src, temp)
 
 
 def log_file(
@@ -68,17 +68,45 @@ def log_file(
 def log_folder(
     artifacts_dir: Path, local_dir: str | os.PathLike[str], artifact_path: str | None
 ) -> None:
-    """Copy every file below ``local_dir`` (symlinked folders are not followed)."""
+    """Copy every file below ``local_dir`` (symlinked folders are not followed).
+
+    A new destination folder (a model, say) appears whole: it is filled under a temporary
+    name and renamed into place. Into an existing folder, files are copied one by one, each
+    atomically.
+    """
     src = Path(local_dir)
     if not src.is_dir():
         raise InvalidParameterError(f"cannot log artifacts from {str(src)!r}: it is not a folder")
     base = destination(artifacts_dir, artifact_path)
-    for folder, _dirs, files in os.walk(src):
-        relative = Path(folder).relative_to(src)
-        for name in sorted(files):
-            source = Path(folder) / name
-            if source.is_file():
-                _copy_file(source, base / relative / name)
+    files = _files_below(src)
+    if not files:
+        return
+    if base.exists():
+        for relative in files:
+            _copy_file(src / relative, base / relative)
+        return
+    base.parent.mkdir(parents=True, exist_ok=True)
+    staging = temp_path(base)
+    try:
+        for relative in files:
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / relative, staging / relative)
+        try:
+            os.rename(staging, base)
+        except OSError:  # another writer created the folder meanwhile: merge into it
+            for relative in files:
+                _copy_file(staging / relative, base / relative)
+    finally:
+        remove_tree(staging)
+
+
+def _files_below(folder: Path) -> list[Path]:
+    """Relative paths of the regular files below ``folder``, sorted (symlinked folders skipped)."""
+    found: list[Path] = []
+    for current, _dirs, names in os.walk(folder):
+        relative = Path(current).relative_to(folder)
+        found.extend(relative / name for name in sorted(names) if (Path(current) / name).is_file())
+    return found
 
 
 def write_text(artifacts_dir: Path, artifact_file: str, text: str) -> Path:
@@ -102,23 +130,29 @@ def dict_text(dictionary: Any, artifact_file: str) -> str:
 
 
 def save_figure(figure: Any, target: Path) -> None:
-    """Save a matplotlib figure or an altair chart to ``target`` (format from its suffix)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Save a matplotlib figure or an altair chart to ``target`` (format from its suffix).
+
+    The figure is saved under a temporary name with the same suffix and renamed, so a failure
+    or a crash while saving never leaves half a file at ``target``.
+    """
     module = type(figure).__module__
-    if module.startswith("matplotlib"):
-        figure.savefig(target)
-    elif module.startswith("altair") and hasattr(figure, "save"):
-        figure.save(str(target))
-    elif module.startswith("plotly"):
-        if target.suffix == ".html":
-            figure.write_html(str(target))
-        else:
-            figure.write_image(str(target))
-    else:
+    if not module.startswith(("matplotlib", "altair", "plotly")) or (
+        module.startswith("altair") and not hasattr(figure, "save")
+    ):
         raise InvalidParameterError(
             f"cannot log a figure of type {type(figure).__name__}; expected a matplotlib figure, "
             "an altair chart or a plotly figure"
         )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(target, keep_suffix=True) as temp:
+        if module.startswith("matplotlib"):
+            figure.savefig(temp)
+        elif module.startswith("altair"):
+            figure.save(str(temp))
+        elif target.suffix == ".html":
+            figure.write_html(str(temp))
+        else:
+            figure.write_image(str(temp))
 
 
 def save_image(image: Any, target: Path) -> None:
@@ -143,7 +177,8 @@ def save_image(image: Any, target: Path) -> None:
             array = array.squeeze(axis=2)
         image = Image.fromarray(array.astype("uint8"))
     target.parent.mkdir(parents=True, exist_ok=True)
-    image.save(target)
+    with replacing(target, keep_suffix=True) as temp:
+        image.save(temp)
 
 
 def download(artifacts_dir: Path, path: str, dst_path: str | None) -> str:
@@ -158,7 +193,12 @@ def download(artifacts_dir: Path, path: str, dst_path: str | None) -> str:
     dst_root.mkdir(parents=True, exist_ok=True)
     target = dst_root / (source.name if path not in ("", ".") else "artifacts")
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=False, dirs_exist_ok=True)
+        shutil.copytree(source, target, symlinks=False, dirs_exist_ok=True, ignore=_temporary)
     else:
         shutil.copyfile(source, target)
     return str(target)
+
+
+def _temporary(folder: str, names: list[str]) -> list[str]:
+    """Names ``copytree`` leaves out: temporary files of writers that are running or crashed."""
+    return [name for name in names if name.startswith(TEMP_PREFIX)]

@@ -192,8 +192,15 @@ class Client(RegistryClientMixin):
             for k, v in (tags or {}).items()
         }
         meta = {attr: clean.pop(tag) for tag, attr in fmt.META_TAGS.items() if tag in clean}
+        if len(clean) > validation.MAX_TAGS_PER_RUN:
+            raise InvalidParameterError(
+                f"a run cannot start with {len(clean)} tags; at most "
+                f"{validation.MAX_TAGS_PER_RUN:,} tags per run allowed"
+            )
         name = run_name or meta.get("run_name") or ids.new_run_name()
-        started = writer.now_ms() if start_time is None else int(start_time)
+        started = (
+            writer.now_ms() if start_time is None else validation.run_time("start_time", start_time)
+        )
         record = fmt.RunRecord(
             run_id=ids.new_run_id(),
             experiment_id=experiment.experiment_id,
@@ -242,7 +249,7 @@ class Client(RegistryClientMixin):
         """End a run: flush its metrics, set its status (default FINISHED) and end time."""
         final = RunStatus.validate(status or RunStatus.FINISHED)
         registry.close(run_id)
-        ended = writer.now_ms() if end_time is None else int(end_time)
+        ended = writer.now_ms() if end_time is None else validation.run_time("end_time", end_time)
 
         def change(record: fmt.RunRecord) -> None:
             record.status, record.end_time = final, ended
@@ -317,6 +324,10 @@ class Client(RegistryClientMixin):
             self.log_metric(run_id, m.key, m.value, m.timestamp, m.step)
         if metrics and synchronous:
             registry.flush(run_id)
+
+    def check_room(self, run_id: str, params: Iterable[str] = (), tags: Iterable[str] = ()) -> None:
+        """Raise if logging these param and tag keys would pass the run's per-run limits."""
+        _check_room(reader.read_run_record(self.run_dir(run_id)), params, tags)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         registry.flush(run_id)
@@ -407,6 +418,7 @@ def _check_active(record: fmt.RunRecord) -> None:
 
 def _apply(record: fmt.RunRecord, params: dict[str, str], tags: dict[str, str]) -> None:
     _check_active(record)
+    _check_room(record, params, tags)
     for key, value in params.items():
         old = record.params.get(key)
         if old is not None and old != value:
@@ -422,6 +434,13 @@ def _apply(record: fmt.RunRecord, params: dict[str, str], tags: dict[str, str]) 
             record.tags[key] = value
         else:
             setattr(record, attribute, value)
+
+
+def _check_room(record: fmt.RunRecord, params: Iterable[str], tags: Iterable[str]) -> None:
+    """The per-run limits on params and tags (the meta tags, stored as fields, do not count)."""
+    validation.check_run_room(record.run_id, "param", record.params, params)
+    stored = [key for key in tags if key not in fmt.META_TAGS]
+    validation.check_run_room(record.run_id, "tag", record.tags, stored)
 
 
 def _check_batch_sizes(metrics: Sequence[Any], params: Sequence[Any], tags: Sequence[Any]) -> None:

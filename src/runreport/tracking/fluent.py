@@ -27,6 +27,8 @@ from runreport.tracking.entities import Experiment, Metric, Param, Run, RunStatu
 from runreport.tracking.location import get_tracking_uri
 
 _valid_keys = validation._valid_keys
+_I64_MIN, _I64_MAX = validation.MIN_INT64, validation.MAX_INT64
+_step = validation.metric_step
 
 
 class ActiveRun(Run):
@@ -311,7 +313,9 @@ def log_metric(
     buffer.add(
         key,
         now_ms() if timestamp is None else validation.timestamp_ms(key, timestamp),
-        0 if step is None else (step if type(step) is int else validation.metric_step(key, step)),
+        0
+        if step is None
+        else (step if type(step) is int and _I64_MIN <= step <= _I64_MAX else _step(key, step)),
         value,
     )
     if synchronous:
@@ -343,8 +347,13 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
+    """Log params in batches of 100; all are checked before the first batch is written."""
     client, target = _target(run_id)
     items = [Param(k, v) for k, v in params.items()]
+    if len(items) > validation.MAX_PARAMS_PER_BATCH:
+        for item in items:
+            validation.param_value(validation.validate_key(item.key, "param"), item.value)
+        client.check_room(target, params=params)
     for chunk in _chunks(items, validation.MAX_PARAMS_PER_BATCH):
         client.log_batch(target, params=chunk)
 
@@ -355,8 +364,13 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+    """Set tags in batches of 100; all are checked before the first batch is written."""
     client, target = _target(None)
     items = [RunTag(k, v) for k, v in tags.items()]
+    if len(items) > validation.MAX_TAGS_PER_BATCH:
+        for item in items:
+            validation.tag_value(validation.validate_key(item.key, "tag"), item.value)
+        client.check_room(target, tags=tags)
     for chunk in _chunks(items, validation.MAX_TAGS_PER_BATCH):
         client.log_batch(target, tags=chunk)
 

@@ -2,7 +2,9 @@
 
 Keys of params, metrics and tags may hold letters and digits (any script), ``_ - . : /`` and
 spaces, and must not be paths that escape (``..``, a leading ``/``). The length limits are
-MLflow's: 250 characters for keys, 6,000 for param values, 8,000 for tag values.
+MLflow's: 250 characters for keys, 6,000 for param values, 8,000 for tag values; steps and
+timestamps are 64-bit integers, as in MLflow. Every limit is listed in ``docs/limits.md``.
+Readers enforce none of them: a run folder written by other means is read as it is.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Collection, Iterable
 
 from runreport.exceptions import InvalidParameterError
+from runreport.store import format as fmt
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
@@ -21,6 +25,10 @@ MAX_RUN_NAME_LENGTH = 250
 MAX_PARAMS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000
 MAX_TAGS_PER_BATCH = 100
+MAX_PARAMS_PER_RUN = 1000
+MAX_TAGS_PER_RUN = 1000
+MIN_INT64 = -(2**63)
+MAX_INT64 = 2**63 - 1
 
 _KEY_PATTERN = re.compile(r"^[/\w.\- :]*$")
 _valid_keys: set[str] = set()  # keys already checked: log_metric stays cheap on repeat keys
@@ -61,7 +69,7 @@ def param_value(key: str, value: object) -> str:
             f"param {key!r} has a value of {len(text)} characters; at most "
             f"{MAX_PARAM_VALUE_LENGTH} allowed"
         )
-    return text
+    return _utf8(text, f"the value of param {key!r}")
 
 
 def tag_value(key: str, value: object) -> str:
@@ -71,7 +79,29 @@ def tag_value(key: str, value: object) -> str:
             f"tag {key!r} has a value of {len(text)} characters; at most "
             f"{MAX_TAG_VALUE_LENGTH} allowed"
         )
+    return _utf8(text, f"the value of tag {key!r}")
+
+
+def _utf8(text: str, what: str) -> str:
+    """``text`` if it can be written as UTF-8 (it holds no lone surrogate), else a clear error."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidParameterError(
+                f"{what} holds {text[exc.start]!r} at position {exc.start}, a lone surrogate "
+                "that cannot be written as UTF-8"
+            ) from None
     return text
+
+
+def _int64(value: int, what: str) -> int:
+    if not MIN_INT64 <= value <= MAX_INT64:
+        raise InvalidParameterError(
+            f"{what} {value} is out of range; expected a 64-bit integer "
+            f"({MIN_INT64} to {MAX_INT64})"
+        )
+    return value
 
 
 def metric_value(key: str, value: object) -> float:
@@ -96,21 +126,35 @@ def metric_step(key: str, step: object) -> int:
         return 0
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         if isinstance(step, float) and step.is_integer():
-            return int(step)
+            return _int64(int(step), f"metric {key!r} got step")
         raise InvalidParameterError(f"metric {key!r} got step {step!r}; expected an integer")
-    return int(step)
+    return _int64(int(step), f"metric {key!r} got step")
 
 
 def timestamp_ms(key: str, timestamp: object) -> int:
-    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Real):
+    """A metric's timestamp: milliseconds since the epoch, a 64-bit integer as in MLflow."""
+    what = f"metric {key!r} got timestamp"
+    return _int64(_milliseconds(timestamp, what), what)
+
+
+def run_time(name: str, value: object) -> int:
+    """A run's ``start_time`` or ``end_time``: milliseconds from 1970 to the end of year 9999,
+    the range readers accept (``format.MAX_TIME_MS``)."""
+    milliseconds = _milliseconds(value, name)
+    if not 0 <= milliseconds <= fmt.MAX_TIME_MS:
         raise InvalidParameterError(
-            f"metric {key!r} got timestamp {timestamp!r}; expected milliseconds since the epoch"
+            f"{name} {milliseconds} is out of range; expected milliseconds since 1970 "
+            f"(0 to {fmt.MAX_TIME_MS}, the end of year 9999)"
         )
-    if isinstance(timestamp, float) and not math.isfinite(timestamp):
-        raise InvalidParameterError(
-            f"metric {key!r} got timestamp {timestamp!r}; expected a number"
-        )
-    return int(timestamp)
+    return milliseconds
+
+
+def _milliseconds(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidParameterError(f"{what} {value!r}; expected milliseconds since the epoch")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidParameterError(f"{what} {value!r}; expected a number")
+    return int(value)  # type: ignore[call-overload]  # the stubs give Real no __int__
 
 
 def experiment_name(name: object) -> str:
@@ -120,18 +164,34 @@ def experiment_name(name: object) -> str:
         )
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidParameterError(
-            f"experiment name is {len(name)} characters; "
+            f"experiment name {name[:40]!r}... is {len(name)} characters; "
             f"at most {MAX_EXPERIMENT_NAME_LENGTH} allowed"
         )
     if any(ch in name for ch in "\x00\r\n"):
         raise InvalidParameterError(f"experiment name {name!r} must not contain NUL or line breaks")
-    return name
+    return _utf8(name, f"experiment name {name!r}")
 
 
 def run_name(name: object) -> str:
     text = str(name)
     if len(text) > MAX_RUN_NAME_LENGTH:
         raise InvalidParameterError(
-            f"run name is {len(text)} characters; at most {MAX_RUN_NAME_LENGTH} allowed"
+            f"run name {text[:40]!r}... is {len(text)} characters; "
+            f"at most {MAX_RUN_NAME_LENGTH} allowed"
         )
-    return text
+    return _utf8(text, f"run name {text!r}")
+
+
+def check_run_room(run_id: str, kind: str, existing: Collection[str], new: Iterable[str]) -> None:
+    """Raise if adding the ``new`` keys to a run's ``existing`` params or tags passes the limit.
+
+    ``kind`` is "param" or "tag"; keys already present do not count again.
+    """
+    limit = MAX_PARAMS_PER_RUN if kind == "param" else MAX_TAGS_PER_RUN
+    added = [key for key in dict.fromkeys(new) if key not in existing]
+    if added and len(existing) + len(added) > limit:
+        more = f" and {len(added) - 1} more" if len(added) > 1 else ""
+        raise InvalidParameterError(
+            f"run {run_id!r} has {len(existing)} {kind}s; adding {kind} {added[0]!r}{more} "
+            f"would pass the limit of {limit:,} {kind}s per run"
+        )

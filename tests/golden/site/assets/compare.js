@@ -31,7 +31,7 @@
   }
 
   function labels(runs) {
-    var counts = {};
+    var counts = rr.dict();
     runs.forEach(function (r) { counts[r.name] = (counts[r.name] || 0) + 1; });
     return runs.map(function (r) { return counts[r.name] > 1 ? r.name + " (" + r.id.slice(0, 8) + ")" : r.name || r.id; });
   }
@@ -101,8 +101,8 @@
     head(table, names, "Metric");
     var body = table.tBodies[0];
     keysOf(runs, "metrics").forEach(function (key) {
-      var values = runs.map(function (r) { return r.metrics[key] ? rr.num(r.metrics[key].last) : null; });
-      var goal = (runs.map(function (r) { return r.metrics[key]; }).filter(Boolean)[0] || {}).goal || "max";
+      var values = runs.map(function (r) { var m = rr.own(r.metrics, key); return m ? rr.num(m.last) : null; });
+      var goal = (runs.map(function (r) { return rr.own(r.metrics, key); }).filter(Boolean)[0] || {}).goal || "max";
       var finite = values.filter(function (v) { return typeof v === "number" && Number.isFinite(v); });
       var best = finite.length ? (goal === "min" ? Math.min.apply(null, finite) : Math.max.apply(null, finite)) : null;
       var tr = rr.el("tr", { "data-key": key }, [rr.el("th", { scope: "row" }, [rr.el("code", { text: key }), " ", rr.el("span", { class: "muted", text: goal === "min" ? "(lower is better)" : "(higher is better)" })])]);
@@ -128,7 +128,7 @@
       var key = el.getAttribute("data-metric");
       var rows = [];
       runs.forEach(function (r, i) {
-        var h = r.history[key];
+        var h = rr.own(r.history, key);
         if (!h) return;
         for (var j = 0; j < h.step.length; j++) {
           if (h.value[j] !== null) rows.push({ run: names[i], step: h.step[j], value: h.value[j] });
@@ -141,14 +141,14 @@
     var axes = [];
     keysOf(runs, "params").slice(0, 10).forEach(function (key) {
       axes.push({ label: "params." + key, value: function (r) {
-        var v = r.params[key];
+        var v = rr.own(r.params, key);
         if (v === undefined) return null;
         var n = Number(v);
         return v.trim() !== "" && !Number.isNaN(n) ? n : v;
       } });
     });
     keysOf(runs, "metrics").slice(0, 10).forEach(function (key) {
-      axes.push({ label: "metrics." + key, value: function (r) { return r.metrics[key] ? rr.num(r.metrics[key].last) : null; } });
+      axes.push({ label: "metrics." + key, value: function (r) { var m = rr.own(r.metrics, key); return m ? rr.num(m.last) : null; } });
     });
     var named = runs.map(function (r, i) { return { id: r.id, name: names[i], params: r.params, metrics: r.metrics }; });
     rr.draw(document.getElementById("parallel-chart"), page.charts.parallel, rr.parallelRows(named, axes));

@@ -30,7 +30,10 @@
     { id: "user", label: "User", kind: "base", get: function (r) { return r.user; } },
     { id: "commit", label: "Commit", kind: "base", get: function (r) { return r.commit; } },
   ];
-  var META_TAGS = { "mlflow.runName": "name", "mlflow.user": "user", "mlflow.parentRunId": "parent" };
+  var META_TAGS = rr.dict();
+  META_TAGS["mlflow.runName"] = "name";
+  META_TAGS["mlflow.user"] = "user";
+  META_TAGS["mlflow.parentRunId"] = "parent";
   var columns = BASE.concat(
     data.columns.map(function (c, index) {
       return {
@@ -45,19 +48,19 @@
       };
     })
   );
-  var byId = {};
+  var byId = rr.dict();
   columns.forEach(function (c) { byId[c.id] = c; });
-  var tagIndex = {};
+  var tagIndex = rr.dict();
   data.columns.forEach(function (c, index) {
     if (c.kind === "tag") tagIndex[c.key] = index;
   });
-  var paramIndex = {};
-  var metricIndex = {};
+  var paramIndex = rr.dict();
+  var metricIndex = rr.dict();
   data.columns.forEach(function (c, index) {
     if (c.kind === "param") paramIndex[c.key] = index;
     if (c.kind === "metric") metricIndex[c.key] = index;
   });
-  var runsById = {};
+  var runsById = rr.dict();
   data.runs.forEach(function (r) { runsById[r.id] = r; });
 
   var state = {
@@ -139,7 +142,7 @@
   function computeView() {
     var kept = data.runs.filter(function (r) { return state.predicate(getter(r)); });
     var keptIds = new Set(kept.map(function (r) { return r.id; }));
-    var children = {};
+    var children = rr.dict();
     var roots = [];
     kept.forEach(function (r) {
       if (r.parent && keptIds.has(r.parent) && r.parent !== r.id) {
@@ -434,7 +437,7 @@
     rr.draw(el, page.charts.parallel, rr.parallelRows(runs, axes));
   }
 
-  var paramIsNumeric = {};
+  var paramIsNumeric = rr.dict();
   data.columns.forEach(function (c, index) {
     if (c.kind !== "param") return;
     paramIsNumeric[c.key] = data.runs.every(function (r) {
