@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,20 @@ def git(cwd: Path, *args: str) -> str:
         },
     )
     return done.stdout
+
+
+def import_mlflow(*submodules: str) -> Any:
+    """MLflow (the optional test peer) with ``submodules`` imported; a skip when it is missing,
+    a failure under CI=true, where .ci/run installs it."""
+    import importlib
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mlflow warns on import
+        if os.environ.get("CI") == "true":
+            import mlflow
+        else:
+            mlflow = pytest.importorskip("mlflow")
+        for name in submodules:
+            importlib.import_module(f"mlflow.{name}")
+    return mlflow

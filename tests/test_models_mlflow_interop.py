@@ -7,8 +7,6 @@ installed, except in CI (``CI=true``), where a missing mlflow is a failure.
 from __future__ import annotations
 
 import json
-import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +20,9 @@ import runreport.pyfunc
 import runreport.sklearn
 from runreport.exceptions import InvalidParameterError
 from runreport.models import Model, infer_signature
+from tests.conftest import import_mlflow
 
-
-def _import_mlflow() -> Any:
-    """mlflow, or a skip when it is missing (a failure in CI)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # mlflow warns on import
-        if os.environ.get("CI") == "true":
-            import mlflow
-        else:
-            mlflow = pytest.importorskip("mlflow")
-        import mlflow.pyfunc
-        import mlflow.sklearn
-    return mlflow
-
-
-mlflow = _import_mlflow()
+mlflow = import_mlflow("pyfunc", "sklearn")
 
 # MLflow's own warnings (its integer-column hint, pandas deprecations inside mlflow) are noise here.
 pytestmark = [

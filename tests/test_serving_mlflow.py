@@ -7,7 +7,6 @@ MLflow is a test peer only. These tests skip when mlflow is not installed, excep
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,24 +17,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
+from tests.conftest import import_mlflow
 from tests.test_serving_support import Server, need
 
-
-def _import_mlflow() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # mlflow warns on import
-        if os.environ.get("CI") == "true":
-            import mlflow
-        else:
-            mlflow = pytest.importorskip("mlflow")
-        import mlflow.pyfunc
-        import mlflow.pyfunc.scoring_server
-        import mlflow.pyfunc.scoring_server.client
-        import mlflow.sklearn
-    return mlflow
-
-
-mlflow = _import_mlflow()
+mlflow = import_mlflow("pyfunc", "pyfunc.scoring_server", "pyfunc.scoring_server.client", "sklearn")
 
 need("uvicorn", "starlette")  # the serve extra
 
