@@ -24,7 +24,12 @@ from runreport.search.parser import (
     parse_filter,
     parse_order_by,
 )
-from runreport.search.predicates import compile_experiment_filter, compile_filter, filter_runs
+from runreport.search.predicates import (
+    compile_experiment_filter,
+    compile_filter,
+    compile_record_prefilter,
+    filter_runs,
+)
 from runreport.search.sorting import sort_experiments, sort_runs
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "OrderKey",
     "compile_experiment_filter",
     "compile_filter",
+    "compile_record_prefilter",
     "describe_filter",
     "filter_runs",
     "parse_filter",

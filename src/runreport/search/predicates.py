@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from runreport.search.parser import And, Comparison, Node, parse
-from runreport.search.targets import EXPERIMENTS, RUNS, Target, reader
+from runreport.search.targets import (
+    EXPERIMENTS,
+    RECORD_ATTRIBUTES,
+    RUN_RECORDS,
+    RUNS,
+    Target,
+    reader,
+)
 from runreport.tracking.entities import Experiment, Run
 
 Predicate = Callable[[Any], bool]
@@ -39,6 +46,33 @@ def compile_filter(text: str | None) -> Callable[[Run], bool]:
         FilterSyntaxError: if the filter is not valid.
     """
     return _compile(parse(text, RUNS), RUNS)
+
+
+def compile_record_prefilter(text: str | None) -> Predicate | None:
+    """A test of a run's stored record that every run matching ``text`` passes.
+
+    It is the part of a filter that can be decided without reading any metric: the clauses of
+    its top-level AND that name only params, tags and record attributes. A search asks it first
+    and reads the metric summaries only of the runs it lets through. None when no clause can be
+    decided that way (no filter, or every clause names a metric).
+
+    Raises:
+        FilterSyntaxError: if the filter is not valid.
+    """
+    node = parse(text, RUNS)
+    clauses = () if node is None else node.items if isinstance(node, And) else (node,)
+    decidable = tuple(clause for clause in clauses if _record_only(clause))
+    if not decidable:
+        return None
+    return _compile(decidable[0] if len(decidable) == 1 else And(decidable), RUN_RECORDS)
+
+
+def _record_only(node: Node) -> bool:
+    if isinstance(node, Comparison):
+        return node.entity in ("param", "tag") or (
+            node.entity == "attribute" and node.key in RECORD_ATTRIBUTES
+        )
+    return all(_record_only(item) for item in node.items)
 
 
 def filter_runs(runs: Iterable[Run], text: str | None) -> list[Run]:

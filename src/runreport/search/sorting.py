@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from operator import attrgetter
 from typing import Any, TypeVar
 
 from runreport.search.parser import OrderKey, parse_order
@@ -35,9 +34,13 @@ def sort_runs(runs: Iterable[Run], order_by: list[str] | None = None) -> list[Ru
         FilterSyntaxError: if a clause is not valid.
     """
     keys = parse_order(order_by, RUNS)
-    by_id = sorted(runs, key=attrgetter("info.run_id"))
-    natural = _stable_sort(by_id, attrgetter("info.start_time"), ascending=False)
-    return _apply_order(natural, keys, RUNS)
+    return _apply_order(sorted(runs, key=_natural_key), keys, RUNS)
+
+
+def _natural_key(run: Run) -> tuple[bool, int, str]:
+    """start_time descending (a run without one last), then run_id ascending: one sort."""
+    start = run.info.start_time
+    return (start is None, -start if start is not None else 0, run.info.run_id)
 
 
 def sort_experiments(

@@ -8,7 +8,7 @@ follow MLflow's ``SearchUtils`` and ``SearchExperimentsUtils``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any
 
@@ -108,6 +108,12 @@ RUNS = Target(
     },
     key_hint="metrics.<key>, params.<key> or tags.<key>",
 )
+
+# The same grammar read from a run's stored record (``run.json`` alone, before its metrics are
+# read): params, tags with the ``mlflow.*`` tags derived from the run's meta, and the attributes
+# the record holds (all but ``artifact_uri``, which depends on where the run is read from).
+RUN_RECORDS = replace(RUNS, paths={"param": "params", "tag": "all_tags", "attribute": ""})
+RECORD_ATTRIBUTES = frozenset(RUNS.attribute_rules) - {"artifact_uri"}
 
 EXPERIMENTS = Target(
     noun="experiments",

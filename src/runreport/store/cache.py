@@ -2,8 +2,10 @@
 
 Entries are kept in memory and, per experiment, in ``<root>/.runreport-cache/<id>.json``
 (git-ignored by a ``.gitignore`` written beside it). Each entry is keyed by the ``stat`` of the
-run's ``run.json`` and ``summary.json`` (mtime in ns, size, inode): a changed file, however it
-was changed, misses the cache. Entries whose files changed in the last two seconds are not
+run's ``run.json`` and ``summary.json`` (mtime in ns, size, inode) as they were read: a changed
+file, however it was changed, misses the cache. An entry may hold a record without its summary
+rows (a search whose filter ruled the run out never read them); its key then covers only
+``run.json``. Entries whose files changed in the last two seconds are not
 stored (a second change within the same clock tick could keep the same mtime), nor are RUNNING
 runs, whose history may be ahead of their summary. A cache file that is unreadable, foreign or
 tampered with is ignored: its keys cannot match files it did not see, and it never holds code.
@@ -26,13 +28,13 @@ from runreport.store.files import atomic_write
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".runreport-cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 STABLE_AFTER_NS = 2_000_000_000
 SAVE_DELAY_SECONDS = 1.0
 MAX_CACHED_RUNS_PER_EXPERIMENT = 1_000_000
 
 StatKey = tuple[int, ...]
-Entry = tuple[StatKey, fmt.RunRecord, dict[str, fmt.SummaryRow]]
+Entry = tuple[StatKey, fmt.RunRecord, dict[str, fmt.SummaryRow] | None]
 
 _RECORD_FIELDS = tuple(fmt.RunRecord.__dataclass_fields__)
 
@@ -49,13 +51,20 @@ class ExperimentCache:
         self._timer: threading.Timer | None = None
         self._save_lock = threading.Lock()
 
-    def get(self, name: str, key: StatKey) -> Entry | None:
+    def lookup(self, name: str, run_dir: str) -> Entry | None:
+        """The entry of run folder ``name`` if its files are still those it was read from."""
         if not self._loaded:
             self._load()
         entry = self.entries.get(name)
-        return entry if entry is not None and entry[0] == key else None
+        if entry is None:
+            return None  # nothing to compare: no need to stat the run's files
+        key = entry[0]
+        if entry[2] is None:  # a record without rows: only run.json counts
+            return entry if path_key(os.path.join(run_dir, fmt.RUN_FILE)) == key else None
+        return entry if stat_key(run_dir) == key else None
 
-    def put(self, name: str, entry: Entry, newest_ns: int) -> None:
+    def put(self, name: str, entry: Entry) -> None:
+        newest_ns = max(entry[0][0::3], default=0)  # the mtimes in the key
         if entry[1].status == "RUNNING" or time.time_ns() - newest_ns <= STABLE_AFTER_NS:
             self.entries.pop(name, None)
             return
@@ -127,18 +136,23 @@ def _record_list(record: fmt.RunRecord) -> list[object]:
     return [getattr(record, name) for name in _RECORD_FIELDS]
 
 
-def stat_key(run_dir: str) -> tuple[StatKey, int] | None:
-    """The cache key of a run folder and its newest mtime; None when it has no ``run.json``."""
+def file_key(info: os.stat_result) -> StatKey:
+    """The part of a cache key that identifies one file: mtime (ns), size and inode."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def path_key(path: str) -> StatKey:
+    """:func:`file_key` of the file at ``path``; ``()`` when there is none."""
     try:
-        a = os.stat(os.path.join(run_dir, fmt.RUN_FILE))
+        return file_key(os.stat(path))
     except (FileNotFoundError, NotADirectoryError):
-        return None
-    try:
-        b = os.stat(os.path.join(run_dir, fmt.SUMMARY_FILE))
-    except FileNotFoundError:
-        return (a.st_mtime_ns, a.st_size, a.st_ino), a.st_mtime_ns
-    key = (a.st_mtime_ns, a.st_size, a.st_ino, b.st_mtime_ns, b.st_size, b.st_ino)
-    return key, max(a.st_mtime_ns, b.st_mtime_ns)
+        return ()
+
+
+def stat_key(run_dir: str) -> StatKey:
+    """The cache key of a run folder as it is now: its ``run.json`` then its ``summary.json``."""
+    key = path_key(os.path.join(run_dir, fmt.RUN_FILE))
+    return key + path_key(os.path.join(run_dir, fmt.SUMMARY_FILE)) if key else key
 
 
 _caches: dict[str, ExperimentCache] = {}

@@ -45,6 +45,7 @@ TEMP_PREFIX = ".tmp-"
 # makes such files, and reading them would only exhaust memory.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 MAX_HISTORY_BYTES = 1024 * 1024 * 1024
+MAX_MLMODEL_BYTES = 1024 * 1024  # a model's MLmodel file (YAML), in a run's artifacts or not
 
 # Times are milliseconds since the epoch up to the end of year 9999 (what a date can show);
 # steps and metric timestamps are 64-bit integers, as in MLflow.
@@ -316,6 +317,11 @@ class RunRecord:
             params=_string_map(data, "params", path),
             tags=_string_map(data, "tags", path),
         )
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        """:meth:`visible_tags`, as an attribute (what search reads on a record)."""
+        return self.visible_tags()
 
     def visible_tags(self) -> dict[str, str]:
         """Stored tags plus the ``mlflow.*`` tags MLflow derives from run meta."""

@@ -9,17 +9,23 @@ goes on.
 from __future__ import annotations
 
 import contextlib
-import errno
 import gc
 import os
-import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from runreport.exceptions import RunFormatError
 from runreport.store import cache as run_cache
 from runreport.store import format as fmt
+from runreport.store.cache import StatKey
+from runreport.store.safe_read import (
+    history_size,
+    is_dir,
+    read_file,
+    read_file_and_stat,
+    read_history,
+)
 from runreport.tracking.entities import (
     Experiment,
     FileInfo,
@@ -37,125 +43,6 @@ class SkippedRun:
 
     path: str
     reason: str
-
-
-# ---------------------------------------------------------------- reading files safely
-
-# Non-blocking, so that opening a named pipe (FIFO) returns at once instead of waiting for a
-# writer; not following a symlink, so that a record never comes from outside its folder.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-_SYMLINK_ERRNOS = {errno.ELOOP, errno.EMLINK}
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
-def _not_regular(path: object, mode: int) -> RunFormatError:
-    return RunFormatError(path, f"is {_file_kind(mode)}; runreport reads only regular files")
-
-
-def _too_large(path: object, size: int, limit: int) -> RunFormatError:
-    return RunFormatError(
-        path, f"is {size:,} bytes, larger than the {limit:,} bytes runreport reads"
-    )
-
-
-def read_file(
-    path: str | os.PathLike[str], limit: int = fmt.MAX_RECORD_BYTES, start: int = 0
-) -> bytes:
-    """The bytes of a regular file of a run folder from offset ``start``.
-
-    Never blocks and never follows a symlink: a named pipe, socket, device, directory or
-    symlink, or a file larger than ``limit``, is a RunFormatError naming the file. A missing file
-    raises FileNotFoundError.
-    """
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
-        raise FileNotFoundError(errno.ENOENT, "No such file", os.fspath(path)) from None
-    except OSError as exc:
-        raise _unopenable(path, exc) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _not_regular(path, info.st_mode)
-        if info.st_size > limit:
-            raise _too_large(path, info.st_size, limit)
-        return _read_all(fd, start, info.st_size - start)
-    finally:
-        os.close(fd)
-
-
-def _read_all(fd: int, start: int, size: int) -> bytes:
-    """``size`` bytes from offset ``start``, fewer at end of file (unbuffered: much cheaper per
-    small file than ``open().read()``). Bytes appended after the ``fstat`` are left for later."""
-    if size <= 0:
-        return b""
-    if start:
-        os.lseek(fd, start, os.SEEK_SET)
-    data = os.read(fd, size)
-    if len(data) == size or not data:
-        return data
-    chunks, left = [data], size - len(data)
-    while left and (chunk := os.read(fd, left)):
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _unopenable(path: str | os.PathLike[str], exc: OSError) -> RunFormatError:
-    """Why ``path`` could not be opened: what it is when it is not a regular file."""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        mode = stat.S_IFLNK if exc.errno in _SYMLINK_ERRNOS else stat.S_IFREG
-    if not stat.S_ISREG(mode):  # a symlink (O_NOFOLLOW refused it), a socket...
-        return _not_regular(path, mode)
-    return RunFormatError(path, f"cannot be read ({exc.strerror})")
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    """``entry.is_dir()``, False for what cannot be followed (a symlink loop)."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def history_size(path: str | os.PathLike[str]) -> int:
-    """The size of a ``metrics.tsv`` (0 when there is none), checked to be a regular file."""
-    try:
-        info = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
-    if not stat.S_ISREG(info.st_mode):
-        raise _not_regular(path, info.st_mode)
-    if info.st_size > fmt.MAX_HISTORY_BYTES:
-        raise _too_large(path, info.st_size, fmt.MAX_HISTORY_BYTES)
-    return info.st_size
-
-
-def _read_history(path: str | os.PathLike[str], start: int = 0) -> bytes:
-    try:
-        return read_file(path, fmt.MAX_HISTORY_BYTES, start)
-    except FileNotFoundError:
-        return b""
 
 
 # ---------------------------------------------------------------- experiments
@@ -225,7 +112,7 @@ def run_dirs(experiment_dir: Path) -> list[Path]:
         entries = list(os.scandir(experiment_dir))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and _is_dir(e))
+    return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and is_dir(e))
 
 
 def find_run_dir(root: Path, run_id: str) -> Path | None:
@@ -239,9 +126,14 @@ def find_run_dir(root: Path, run_id: str) -> Path | None:
 
 
 def read_run_record(run_dir: Path | str) -> fmt.RunRecord:
+    """The run's ``run.json``, checked; raise RunFormatError naming the file when it is bad."""
+    return _read_run_record(run_dir)[0]
+
+
+def _read_run_record(run_dir: Path | str) -> tuple[fmt.RunRecord, StatKey]:
     path = os.path.join(run_dir, fmt.RUN_FILE)
     try:
-        data = read_file(path)
+        data, info = read_file_and_stat(path)
     except FileNotFoundError:
         raise RunFormatError(
             run_dir, f"no {fmt.RUN_FILE} (not a run folder, or half-written)"
@@ -258,7 +150,7 @@ def read_run_record(run_dir: Path | str) -> fmt.RunRecord:
             f"experiment_id {fmt.short_repr(record.experiment_id)} does not match the experiment "
             "folder the run is in",
         )
-    return record
+    return record, run_cache.file_key(info)
 
 
 def read_summary(run_dir: Path | str, check_tail: bool = False) -> fmt.Summary | None:
@@ -267,48 +159,73 @@ def read_summary(run_dir: Path | str, check_tail: bool = False) -> fmt.Summary |
     Points can be missing from ``summary.json`` only if a writer died between appending and
     summarising; a reader that cares (the run is still RUNNING) passes ``check_tail``.
     """
-    run_dir = Path(run_dir)
-    path = run_dir / fmt.SUMMARY_FILE
+    return _read_summary(run_dir, check_tail)[0]
+
+
+def _read_summary(run_dir: Path | str, check_tail: bool) -> tuple[fmt.Summary | None, StatKey]:
+    """:func:`read_summary` and the cache key of the ``summary.json`` read (``()`` if none)."""
+    path = os.path.join(run_dir, fmt.SUMMARY_FILE)
+    metrics_path = os.path.join(run_dir, fmt.METRICS_FILE)
+    size = history_size(metrics_path)  # also refuses a pipe or symlink there
+    summary: fmt.Summary | None = None
+    key: StatKey = ()
     try:
-        summary = fmt.Summary.from_json(read_file(path), path)
+        data, info = read_file_and_stat(path)
     except FileNotFoundError:
-        summary = None
-    metrics_path = run_dir / fmt.METRICS_FILE
-    size = history_size(metrics_path)
+        pass
+    else:
+        summary, key = fmt.Summary.from_json(data, path), run_cache.file_key(info)
     if summary is None:
         if not check_tail or not size:
-            return summary
+            return summary, key
         summary = fmt.Summary()
     if check_tail and size > summary.covered_bytes:
-        tail = _read_history(metrics_path, summary.covered_bytes)
+        tail = read_history(metrics_path, summary.covered_bytes)
         summary.covered_bytes += summary.add_bytes(tail)
-    return summary
+    return summary, key
+
+
+def _summary_rows(run_dir: Path | str, running: bool) -> tuple[dict[str, fmt.SummaryRow], StatKey]:
+    """The run's summary rows (points past ``covered_bytes`` folded in for a RUNNING run).
+
+    A history without its summary (deleted by hand, lost in a merge) is summarised whole.
+    """
+    summary, key = _read_summary(run_dir, check_tail=running)
+    if summary is None:
+        summary = fmt.Summary()
+        summary.add_bytes(read_history(os.path.join(run_dir, fmt.METRICS_FILE)))
+    return summary.metrics, key
 
 
 def read_run(run_dir: Path) -> Run:
     """Read one run folder into a :class:`Run`; raise RunFormatError naming a bad file."""
-    record, rows = _parse_run(run_dir)
+    _, record, rows = parse_run(run_dir)
+    assert rows is not None  # no ``keep`` test: the rows are always read
     return to_run(record, rows, _artifact_base(run_dir.parent))
 
 
-def _parse_run(run_dir: Path | str) -> tuple[fmt.RunRecord, dict[str, fmt.SummaryRow]]:
-    record = read_run_record(run_dir)
-    if record.status == "RUNNING":
-        summary = read_summary(run_dir, check_tail=True)
-        return record, (summary.metrics if summary else {})
-    # Fast path for ended runs (most of them): no pathlib, and no history read.
-    metrics_path = os.path.join(run_dir, fmt.METRICS_FILE)
-    has_history = history_size(metrics_path) > 0  # also refuses a pipe or symlink there
-    path = os.path.join(run_dir, fmt.SUMMARY_FILE)
-    try:
-        return record, fmt.Summary.from_json(read_file(path), path).metrics
-    except FileNotFoundError:
-        if not has_history:
-            return record, {}
-    # A history without its summary (deleted by hand, lost in a merge): summarise the history.
-    summary = fmt.Summary()
-    summary.add_bytes(_read_history(metrics_path))
-    return record, summary.metrics
+_READ_ATTEMPTS = 3
+
+
+def parse_run(
+    run_dir: Path | str, keep: Callable[[fmt.RunRecord], bool] | None = None
+) -> run_cache.Entry:
+    """The run's cache key, record and summary rows, as they were at one moment.
+
+    ``run.json`` and ``summary.json`` are two files: the record is read first, then the summary,
+    then ``run.json`` is looked at again; if a writer replaced it in between, both are read
+    again (a few times at most: a run rewritten faster than it can be read is shown as last
+    read). When ``keep`` is given and says no to the record, the summary is not read at all and
+    the rows are None (a search that only needs the runs that pass ``keep``).
+    """
+    for _ in range(_READ_ATTEMPTS):
+        record, key = _read_run_record(run_dir)
+        if keep is not None and not keep(record):
+            return key, record, None
+        rows, summary_key = _summary_rows(run_dir, record.status == "RUNNING")
+        if run_cache.path_key(os.path.join(run_dir, fmt.RUN_FILE)) == key:
+            break
+    return key + summary_key, record, rows
 
 
 def _artifact_base(experiment_dir: Path) -> str:
@@ -362,12 +279,16 @@ def to_run(record: fmt.RunRecord, rows: dict[str, fmt.SummaryRow], artifact_base
 
 
 def scan_runs(
-    root: Path, experiment_ids: Iterable[str] | None = None
+    root: Path,
+    experiment_ids: Iterable[str] | None = None,
+    keep: Callable[[fmt.RunRecord], bool] | None = None,
 ) -> tuple[list[Run], list[SkippedRun]]:
     """Every run of the given experiments (all when None), plus the runs that were skipped.
 
-    Parsed runs are cached (see :mod:`runreport.store.cache`), so repeated scans cost a
-    ``stat`` of two files per unchanged run.
+    ``keep``, when given, is asked about each run's record before its summary is read: runs it
+    refuses are left out at the cost of one small file (a search pushes the parts of its filter
+    that name no metric down here). Parsed runs are cached (see :mod:`runreport.store.cache`),
+    so repeated scans cost a ``stat`` of two files per unchanged run.
     """
     wanted = None if experiment_ids is None else set(experiment_ids)
     runs: list[Run] = []
@@ -375,7 +296,7 @@ def scan_runs(
     with _no_gc():  # a bulk parse makes no cycles; collections would only cost time
         for folder in experiment_dirs(root):
             if wanted is None or folder.name in wanted:
-                _scan_experiment(folder, runs, skipped)
+                _scan_experiment(folder, keep, runs, skipped)
     return runs, skipped
 
 
@@ -390,24 +311,26 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _scan_experiment(folder: Path, runs: list[Run], skipped: list[SkippedRun]) -> None:
+def _scan_experiment(
+    folder: Path,
+    keep: Callable[[fmt.RunRecord], bool] | None,
+    runs: list[Run],
+    skipped: list[SkippedRun],
+) -> None:
     cache = run_cache.for_experiment(folder)
     base = _artifact_base(folder)
     names = _run_dir_names(folder)
     for name in names:
         run_dir = os.path.join(folder, name)
         try:
-            found = run_cache.stat_key(run_dir)
-            if found is None:
-                raise RunFormatError(
-                    run_dir, f"no {fmt.RUN_FILE} (not a run folder, or half-written)"
-                )
-            key, newest = found
-            entry = cache.get(name, key)
-            if entry is None:
-                entry = (key, *_parse_run(run_dir))
-                cache.put(name, entry, newest)
-            runs.append(to_run(entry[1], entry[2], base))
+            entry = cache.lookup(name, run_dir)
+            if entry is not None and keep is not None and not keep(entry[1]):
+                continue
+            if entry is None or entry[2] is None:
+                entry = parse_run(run_dir, keep)
+                cache.put(name, entry)
+            if entry[2] is not None:
+                runs.append(to_run(entry[1], entry[2], base))
         except RunFormatError as exc:
             skipped.append(SkippedRun(run_dir, skip_reason(exc, run_dir)))
         except (OSError, ValueError, ArithmeticError, RecursionError) as exc:
@@ -435,7 +358,7 @@ def _run_dir_names(experiment_dir: Path) -> list[str]:
         entries = list(os.scandir(experiment_dir))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(e.name for e in entries if not e.name.startswith(".") and _is_dir(e))
+    return sorted(e.name for e in entries if not e.name.startswith(".") and is_dir(e))
 
 
 # ---------------------------------------------------------------- histories and artifacts
@@ -443,7 +366,7 @@ def _run_dir_names(experiment_dir: Path) -> list[str]:
 
 def read_metric_history(run_dir: Path, key: str | None = None) -> list[Metric]:
     """Every complete point of the run's history (of one metric when ``key`` is given)."""
-    data = _read_history(run_dir / fmt.METRICS_FILE)
+    data = read_history(run_dir / fmt.METRICS_FILE)
     return [
         Metric(k, value, timestamp, step)
         for k, timestamp, step, value in fmt.parse_metric_lines(data)

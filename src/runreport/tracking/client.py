@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -351,15 +351,22 @@ class Client(RegistryClientMixin):
         search.parse_order_by(order_by)  # invalid clauses fail before any folder is read
         stages = ViewType.lifecycle_stages(run_view_type)
         wanted = [experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids
-        runs, skipped = self._scan([str(e) for e in wanted])
+        prefilter = search.compile_record_prefilter(filter_string)
+
+        def keep(record: fmt.RunRecord) -> bool:  # decided before the run's metrics are read
+            return record.lifecycle_stage in stages and (prefilter is None or prefilter(record))
+
+        runs, skipped = self._scan([str(e) for e in wanted], keep)
         for bad in skipped:
             logger.warning("skipped run folder %s: %s", bad.path, bad.reason)
         chosen = [r for r in runs if r.info.lifecycle_stage in stages and matches(r)]
         return _page(search.sort_runs(chosen, order_by), max_results, page_token)
 
-    def _scan(self, experiment_ids: list[str]) -> tuple[list[Run], list[reader.SkippedRun]]:
+    def _scan(
+        self, experiment_ids: list[str], keep: Callable[[fmt.RunRecord], bool] | None = None
+    ) -> tuple[list[Run], list[reader.SkippedRun]]:
         registry.flush_all()  # this process's buffered points are part of the answer
-        return reader.scan_runs(self.root, experiment_ids)
+        return reader.scan_runs(self.root, experiment_ids, keep)
 
     # ------------------------------------------------------------ artifacts
 

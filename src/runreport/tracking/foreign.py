@@ -9,6 +9,7 @@ says how to convert the store (``runreport import mlflow``).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -83,7 +84,10 @@ class ReadOnlyClient(Client):
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return self.source.metric_history(run_id, key)
 
-    def _scan(self, experiment_ids: list[str]) -> tuple[list[Run], list[Any]]:
+    def _scan(
+        self, experiment_ids: list[str], keep: Callable[[Any], bool] | None = None
+    ) -> tuple[list[Run], list[Any]]:
+        # MLflow's stores are read whole: ``keep`` is only a shortcut, the caller filters again.
         return self.source.scan_runs(experiment_ids)
 
     def artifacts_dir(self, run_id: str) -> Path:
