@@ -146,3 +146,13 @@ def test_histories_follow_the_format_rules_for_bad_lines(tmp_path: Path) -> None
     clean = read_histories(tmp_path / "clean")["m a"]
     assert math.isnan(clean.values[0]) and clean.values[1] == -math.inf
     assert read_histories(tmp_path / "missing") == {}
+
+
+def test_histories_stop_at_the_counts_of_the_summary(tmp_path: Path) -> None:
+    steps = [3, 1, 2, 0, 4]  # file order; the summary counted the first three
+    lines = "".join(fmt.format_metric_line("loss", 100 + s, s, float(s)) for s in steps)
+    lines += fmt.format_metric_line("late", 200, 0, 1.0)  # logged after the summary was read
+    _write_history(tmp_path, lines)
+    histories = read_histories(tmp_path, {"loss": 3, "gone": 2})
+    assert list(histories) == ["loss"]
+    assert histories["loss"].steps.tolist() == [1, 2, 3] and histories["loss"].count == 3

@@ -45,6 +45,7 @@ def _options(
         self_contained=self_contained,
         exclude=(*site.exclude, *exclude),
         show_secrets=site.show_secrets,
+        publish_active_artifacts=site.publish_active_artifacts,
     )
 
 

@@ -4,12 +4,16 @@
 site:
   exclude: ["*.ckpt", "data/**"]     # artifacts never published (also: build --exclude)
   show_secrets: ["db_user_password"] # keys shown although they look like secrets; or true
+  publish_active_artifacts: false    # true: HTML, SVG, JS... artifacts published as they are
 ```
 
 ``exclude`` holds globs matched against an artifact's path inside the run (see
 :mod:`runreport.site.exclude`). ``show_secrets`` is ``false`` (the default: every param and tag
 whose key looks like a secret is masked), ``true`` (nothing is masked) or a list of key globs
 (case-insensitive) that are shown although they look like secrets.
+``publish_active_artifacts`` is ``false`` (the default: artifacts a browser would run, such as
+``report.html`` or ``plot.svg``, are published as text, ``report.html.txt``; see
+:mod:`runreport.site.active`) or ``true`` (published as they are, scripts and all).
 """
 
 from __future__ import annotations
@@ -17,15 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-_SITE_KEYS = ("exclude", "show_secrets")
+_SITE_KEYS = ("exclude", "show_secrets", "publish_active_artifacts")
 
 
 @dataclass(frozen=True)
 class SiteConfig:
-    """Artifact globs kept out of the site, and which secret-looking keys are shown anyway."""
+    """Artifact globs kept out of the site, which secret-looking keys are shown anyway, and
+    whether active-content artifacts (HTML, SVG, JS...) are published as they are."""
 
     exclude: tuple[str, ...] = ()
     show_secrets: bool | tuple[str, ...] = False
+    publish_active_artifacts: bool = False
 
 
 def site_section(value: Any, origin: Any) -> SiteConfig:
@@ -41,6 +47,7 @@ def site_section(value: Any, origin: Any) -> SiteConfig:
     return SiteConfig(
         exclude=_exclude(value, origin),
         show_secrets=_show_secrets(value, origin),
+        publish_active_artifacts=_publish_active(value, origin),
     )
 
 
@@ -92,3 +99,18 @@ def _show_secrets(section: dict[str, Any], origin: Any) -> bool | tuple[str, ...
             f"['db_password'], not {value!r}",
         )
     return globs
+
+
+def _publish_active(section: dict[str, Any], origin: Any) -> bool:
+    value = section.get("publish_active_artifacts")
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise origin.error(
+            section,
+            "publish_active_artifacts",
+            "site",
+            "publish_active_artifacts must be true (HTML, SVG, JS... artifacts published as "
+            f"they are) or false (published as text, the default), not {value!r}",
+        )
+    return value

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import select
+import stat
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import python_env
 
@@ -57,3 +61,43 @@ def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
 def site_files(site: Path) -> list[str]:
     """Every file and folder of a built site, relative and "/"-separated."""
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
+
+
+class Hung(AssertionError):
+    """An entry point did not return in time (a blocking open, an endless loop)."""
+
+
+def release_fifos(root: Path) -> None:
+    """Give every named pipe under ``root`` a writer for a moment, so a reader blocked on one
+    returns (after a hang has been recorded) instead of blocking the test run forever."""
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            try:
+                if stat.S_ISFIFO(os.lstat(path).st_mode):
+                    os.close(os.open(path, os.O_RDWR | os.O_NONBLOCK))
+            except OSError:
+                continue
+
+
+def guarded(fn: Callable[[], Any], timeout: float, root: Path | None = None) -> Any:
+    """``fn()`` in a worker thread; Hung when it has not returned after ``timeout`` seconds."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        if root is not None:
+            release_fifos(root)
+        worker.join(5)
+        raise Hung(f"did not return within {timeout:.0f} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

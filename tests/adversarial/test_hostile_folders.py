@@ -22,8 +22,6 @@ import os
 import random
 import socket
 import sqlite3
-import stat
-import threading
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from runreport.site.build import BuildOptions, build_site
 from runreport.store import format as fmt
 from runreport.store import reader
 from runreport.tracking.client import Client
+from tests.adversarial.conftest import Hung, guarded
 
 SEED = 20_008
 T0 = 1_796_000_000_000
@@ -51,46 +50,6 @@ FILTER = "params.kind = 'good' and metrics.acc > 0.5"
 RUN, SKIP, ANY, ABSENT = "run", "skip", "any", "absent"
 
 # ---------------------------------------------------------------- running under a timeout
-
-
-class Hung(AssertionError):
-    """An entry point did not return in time (a blocking open, an endless loop)."""
-
-
-def _release_fifos(root: Path) -> None:
-    """Give every named pipe under ``root`` a writer for a moment, so a reader blocked on one
-    returns (after a hang has been recorded) instead of blocking the test run forever."""
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            try:
-                if stat.S_ISFIFO(os.lstat(path).st_mode):
-                    os.close(os.open(path, os.O_RDWR | os.O_NONBLOCK))
-            except OSError:
-                continue
-
-
-def guarded(fn: Callable[[], Any], timeout: float, root: Path | None = None) -> Any:
-    """``fn()`` in a worker thread; Hung when it has not returned after ``timeout`` seconds."""
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # re-raised in the test's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        if root is not None:
-            _release_fifos(root)
-        worker.join(5)
-        raise Hung(f"did not return within {timeout:.0f} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 # ---------------------------------------------------------------- writing folders
@@ -1369,20 +1328,8 @@ def run_cases(tmp_path: Path, cases: list[Case]) -> list[str]:
     return failures
 
 
-# Outside the files of this test's owner: ``runreport.models.model.read_mlmodel`` lets the YAML
-# parser's RecursionError escape (a deeply nested MLmodel among a run's artifacts), and the site's
-# model card (``runreport.site.modelcard``) does not catch it, so the whole build fails.
-_DEEP_MLMODEL = pytest.mark.xfail(
-    strict=True,
-    reason="read_mlmodel (models/model.py) must turn RecursionError into RunFormatError",
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "family",
-    [pytest.param(f, marks=_DEEP_MLMODEL) if f == "artifacts-deep-mlmodel" else f for f in CORPUS],
-)
+@pytest.mark.parametrize("family", list(CORPUS))
 def test_hostile_run_folders_are_reported_never_crash_or_hang(family: str, tmp_path: Path) -> None:
     failures = run_cases(tmp_path, CORPUS[family])
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:60])
@@ -2127,11 +2074,6 @@ def test_a_damaged_mlflow_db_fails_cleanly_and_never_hangs(
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site/foreign.py drops the import's problems: a build of an MLflow store does not "
-    "report the runs it skipped (outside this test's files)",
-)
 def test_a_build_of_an_mlruns_folder_reports_its_bad_runs(tmp_path: Path) -> None:
     bad = meta_case("fifo", lambda c: fifo, SKIP)
     batch = make_mlruns_batch(tmp_path / "store", [bad])
@@ -2140,3 +2082,7 @@ def test_a_build_of_an_mlruns_folder_reports_its_bad_runs(tmp_path: Path) -> Non
     )
     (run_id,) = batch.cases
     assert any(run_id in problem.path for problem in report.problems), report.problems
+    args = ["build", str(batch.root), "-o", str(batch.site), "--strict"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "(--strict)" in result.stderr, result.output
+    assert f"Warning: skipped {batch.root / '2' / run_id}: meta.yaml" in result.stderr

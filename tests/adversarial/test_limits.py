@@ -11,12 +11,13 @@ import pytest
 
 import runreport
 from runreport.exceptions import InvalidParameterError
+from runreport.registry import yamlfile
 from runreport.site import artifacts as site_artifacts
 from runreport.site import paths
 from runreport.site.build import BuildOptions, build_site
 from runreport.site.downsample import MAX_POINTS
 from runreport.store import format as fmt
-from runreport.store import reader
+from runreport.store import mlflow_files, reader
 from runreport.tracking import validation as v
 from runreport.tracking.buffer import MAX_PENDING
 from runreport.tracking.entities import Metric, Param, RunTag
@@ -231,6 +232,10 @@ STATED = {
     "Table preview": f"{site_artifacts.TABLE_ROWS} rows",
     "Published artifact": _kb(site_artifacts.MAX_PUBLISHED_BYTES),
     "Artifacts listed per run": f"{site_artifacts.MAX_ENTRIES:,}",
+    "Run and experiment record": _kb(fmt.MAX_RECORD_BYTES),
+    "Metric history": _kb(fmt.MAX_HISTORY_BYTES),
+    "Registry and config file": _kb(yamlfile.MAX_BYTES),
+    "MLflow `meta.yaml`": _kb(mlflow_files.MAX_META_BYTES),
 }
 
 

@@ -224,18 +224,8 @@ def test_models_uris_refuse_the_trick(
         _assert_file_line(str(caught.value), path, name)
 
 
-# Outside this test's files: the site reads stages.yaml itself (site/registry.py, read_text), so
-# a file that is not UTF-8 is reported without its line; RegistryFile.read_text gives the line.
-_SITE_READS_ITSELF = pytest.mark.xfail(
-    strict=True, reason="site/registry.py should read stages.yaml with RegistryFile.read_text"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=_SITE_READS_ITSELF) if n in BYTE_TRICKS else n for n in ALL_TRICKS],
-)
+@pytest.mark.parametrize("name", ALL_TRICKS)
 def test_the_site_build_reports_the_trick_and_goes_on(
     name: str, hostile_registry: Callable[[str], Path], runs_root: Path, tmp_path: Path
 ) -> None:
@@ -636,10 +626,6 @@ def test_a_runs_source_that_leaves_the_run_is_refused(tmp_path: Path, registry_e
     assert not marker.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models/model.py read_mlmodel lets RecursionError escape (outside this test's files)",
-)
 def test_a_deeply_nested_mlmodel_is_refused_cleanly(tmp_path: Path, registry_env: Path) -> None:
     model = mlflow_style_model(registry_env / "model", tmp_path / "marker")
     (model / "MLmodel").write_text("flavors: " + "[" * 100_000 + "\n")

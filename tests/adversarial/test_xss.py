@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import functools
 import io
 import os
 import re
 import subprocess
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +41,7 @@ from runreport.exceptions import InvalidParameterError
 from runreport.registry.stages import alias_problem, model_name_problem
 from runreport.site import paths
 from runreport.store import writer
-from tests.browser.conftest import ARGS, CHROMIUM, _Quiet, _unavailable
+from tests.browser.conftest import launched_chromium, serving
 from tests.test_site_support import build, js_data, soup
 
 pytestmark = pytest.mark.slow
@@ -528,31 +525,17 @@ HOVER = """async index => {
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no browser at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        # No name resolves: a request that tried to leave the site cannot reach anything.
-        args = [*ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    # No name resolves: a request that tried to leave the site cannot reach anything.
+    with launched_chromium(
+        ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",)
+    ) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
 def served(corpus: Corpus) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(corpus.site.parent))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/repo/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(corpus.site.parent) as root_url:
+        yield root_url + "repo/"
 
 
 @dataclass(frozen=True)

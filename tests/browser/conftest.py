@@ -7,6 +7,7 @@ fail, so CI cannot pass without having run them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -36,6 +37,37 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"browser tests must run in CI: {reason}")
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """``folder`` served by a real http.server on 127.0.0.1; yields its base URL (``.../``)."""
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+    """Debian's chromium under Playwright; skips (fails under CI=true) when either is missing."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no browser at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @dataclass
@@ -83,30 +115,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     site = base / "www" / "repo"
     report = build(sample.root, site, registry=stages)
     assert not report.problems
-    handler = functools.partial(_Quiet, directory=str(base / "www"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield Served(sample, site, f"http://127.0.0.1:{server.server_address[1]}/repo/")
+        with serving(base / "www") as root_url:
+            yield Served(sample, site, root_url + "repo/")
     finally:
-        server.shutdown()
-        server.server_close()
         shutil.rmtree(base / "www", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no browser at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @dataclass

@@ -95,6 +95,10 @@ def load_conda_env(conda: dict[str, Any] | str) -> dict[str, Any]:
             conda = yaml.safe_load(Path(conda).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise InvalidParameterError(f"cannot read conda_env {conda!r}: {exc}") from None
+        except RecursionError:
+            raise InvalidParameterError(
+                f"cannot read conda_env {conda!r}: its YAML nests too deeply"
+            ) from None
     if not isinstance(conda, dict):
         raise InvalidParameterError(f"conda_env must be a dict or a YAML file, got {conda!r}")
     return conda

@@ -21,6 +21,8 @@ from runreport.models import format as fmt
 from runreport.models.params import ParamSchema
 from runreport.models.schema import Schema
 from runreport.models.signature import ModelSignature
+from runreport.store.format import MAX_MLMODEL_BYTES
+from runreport.store.safe_read import read_file_and_stat
 
 _KNOWN = (
     "artifact_path",
@@ -191,11 +193,20 @@ def mlmodel_path(model_dir: Path) -> Path:
 
 
 def read_mlmodel(path: Path) -> dict[str, Any]:
-    """Parse an MLmodel file; errors name the file."""
+    """Parse an MLmodel file; errors name the file.
+
+    Only a regular file of at most ``MAX_MLMODEL_BYTES`` is read (a named pipe never blocks it).
+    Parsed by PyYAML's pure-Python safe loader, whose recursion Python bounds: YAML nested too
+    deeply for it is a RunFormatError. (libyaml's CSafeLoader is not used here: it recurses in C
+    and can crash the process on such a file.)
+    """
+    text = read_file_and_stat(path, MAX_MLMODEL_BYTES, follow_symlinks=True)[0]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RunFormatError(path, f"not valid YAML ({exc})") from None
+    except RecursionError:
+        raise RunFormatError(path, "not valid: its YAML nests too deeply") from None
     if not isinstance(data, dict):
         raise RunFormatError(path, "expected a YAML mapping at the top level")
     return data

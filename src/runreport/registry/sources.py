@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from runreport.exceptions import InvalidParameterError, ResourceNotFoundError, RunReportError
+from runreport.store.format import MAX_MLMODEL_BYTES
 
 # The model package (runreport.models.uri) imports pandas; it is imported only when a source
 # must be resolved on disk, so listing the registry stays fast.
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
 MLMODEL_FILE = "MLmodel"
-MAX_MLMODEL_BYTES = 1024 * 1024
 
 
 def is_runs_uri(source: str) -> bool:

@@ -12,13 +12,18 @@ for a preview or a model card):
 - files larger than :data:`MAX_PUBLISHED_BYTES`.
 
 Artifacts matched by an exclude glob (:mod:`.exclude`) are left out altogether: not listed,
-previewed or shown in a model card. Previews share a byte budget per page so a run with many
-logs keeps a small page. HTML previews are embedded with ``srcdoc`` in an ``<iframe
-sandbox="">`` under a Content Security Policy that allows no request at all.
+previewed or shown in a model card. Artifacts a browser would run as a document (HTML, SVG,
+XML, JavaScript...: :mod:`.active`) are published as text (``report.html.txt``) unless
+``ScanRules.publish_active``. Previews share a byte budget per page so a run with many logs
+keeps a small page. HTML previews are embedded with ``srcdoc`` in an ``<iframe sandbox="">``
+under a Content Security Policy that allows no request at all; an SVG published as text is
+previewed as a ``data:`` image (up to :data:`PREVIEW_BYTES`), since its ``.txt`` copy is served
+as text and an ``<img>`` never runs scripts.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import io
@@ -26,15 +31,17 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from runreport.exceptions import RunFormatError
 from runreport.formatting import format_number
-from runreport.site import paths
+from runreport.site import active, paths
 from runreport.site.exclude import Exclusions
 from runreport.site.pages import ArtifactNode, ModelCard, Preview
 from runreport.site.safety import render_markdown
 from runreport.store.format import TEMP_PREFIX
+from runreport.store.safe_read import read_head
 
 MAX_PUBLISHED_BYTES = 50 * 1024 * 1024
 MAX_ENTRIES = 2000
@@ -44,6 +51,7 @@ TABLE_ROWS = 20
 TABLE_COLUMNS = 20
 MODEL_FILE = "MLmodel"
 HARD_LINK = "hard link: not published"
+BUDGET_NOTE = "preview left out: this page shows enough previews"
 # The policy of an HTML preview's document: nothing is fetched, nothing runs (with the sandbox).
 HTML_PREVIEW_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline' data:; font-src data:; "
@@ -51,6 +59,7 @@ HTML_PREVIEW_POLICY = (
 )
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"})
+IMAGE_TYPES = {".svg": "image/svg+xml", ".jpg": "image/jpeg"}  # else image/<suffix>
 TEXT_SUFFIXES = frozenset(
     {".txt", ".log", ".out", ".err", ".py", ".cfg", ".ini", ".toml", ".sh", ".diff", ".rst"}
 )
@@ -67,23 +76,30 @@ class Entry:
     mtime_ns: int
     problem: str = ""  # why it is not published ("" when it is)
     children: list[Entry] = field(default_factory=list)
+    as_text: bool = False  # active content, published as text under :attr:`site_path`
 
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
+    @property
+    def site_path(self) -> str:
+        """Where the file is published, relative to the run's artifacts in the site."""
+        return active.text_name(self.path) if self.as_text else self.path
+
     def fingerprint(self) -> list[object]:
-        return [self.path, self.is_dir, self.size, self.mtime_ns, self.problem] + [
-            child.fingerprint() for child in self.children
-        ]
+        own = [self.path, self.is_dir, self.size, self.mtime_ns, self.problem, self.as_text]
+        return own + [child.fingerprint() for child in self.children]
 
 
 @dataclass(frozen=True, slots=True)
 class ScanRules:
-    """What a scan leaves out: exclude globs, and how many names a published file may have."""
+    """What a scan leaves out: exclude globs, and how many names a published file may have;
+    and whether active content (:mod:`.active`) is published as is or as text."""
 
     exclusions: Exclusions = field(default_factory=Exclusions)
     max_links: int = 1
+    publish_active: bool = False
 
 
 def scan(artifacts_dir: Path, rules: ScanRules | None = None) -> list[Entry]:
@@ -116,7 +132,7 @@ class _Walk:
             entry = self.entry(item, rel)
             if entry is not None:
                 found.append(entry)
-        return found
+        return _refuse_taken_text_names(found)
 
     def entry(self, item: os.DirEntry[str], rel: str) -> Entry | None:
         if item.is_symlink():
@@ -140,7 +156,20 @@ class _Walk:
             problem = HARD_LINK
         elif st.st_size > MAX_PUBLISHED_BYTES:
             problem = f"{format_bytes(st.st_size)}: too large to publish"
-        return Entry(rel, False, st.st_size, st.st_mtime_ns, problem)
+        as_text = not problem and not self.rules.publish_active and active.is_active(item.name)
+        return Entry(rel, False, st.st_size, st.st_mtime_ns, problem, as_text=as_text)
+
+
+def _refuse_taken_text_names(found: list[Entry]) -> list[Entry]:
+    """Entries of one folder, an active file whose text name is a sibling's marked not
+    published (``report.html`` beside ``report.html.txt``: one site path for two files)."""
+    names = {entry.name for entry in found}
+    return [
+        replace(entry, problem=active.COLLISION, as_text=False)
+        if entry.as_text and active.text_name(entry.name) in names
+        else entry
+        for entry in found
+    ]
 
 
 def _has_children(path: str) -> bool:
@@ -152,13 +181,23 @@ def _has_children(path: str) -> bool:
 
 
 def published_files(entries: list[Entry]) -> list[str]:
-    """Relative paths of every file that is copied into the site."""
+    """Relative paths (inside the run's artifacts) of every file that is copied into the site."""
+    return [entry.path for entry in _published(entries)]
+
+
+def published_copies(entries: list[Entry]) -> list[tuple[str, str]]:
+    """(path inside the run's artifacts, path under the site's artifacts folder) of every file
+    copied into the site, sorted; the two differ for active content published as text."""
+    return sorted((entry.path, entry.site_path) for entry in _published(entries))
+
+
+def _published(entries: list[Entry]) -> list[Entry]:
     out = []
     for entry in entries:
         if entry.is_dir:
-            out.extend(published_files(entry.children))
+            out.extend(_published(entry.children))
         elif not entry.problem:
-            out.append(entry.path)
+            out.append(entry)
     return out
 
 
@@ -197,7 +236,7 @@ class TreeBuilder:
     def node(self, entry: Entry) -> ArtifactNode:
         href = None
         if not entry.problem and not entry.is_dir:
-            href = paths.href(self.page_path, paths.run_artifact(self.run_id, entry.path))
+            href = paths.href(self.page_path, paths.run_artifact(self.run_id, entry.site_path))
         if entry.is_dir:
             model = None
             if any(child.name == MODEL_FILE and not child.problem for child in entry.children):
@@ -208,11 +247,14 @@ class TreeBuilder:
             )
         size = format_bytes(entry.size) if not entry.problem else ""
         preview = None if entry.problem else self.preview(entry, href or "")
-        return ArtifactNode(entry.name, entry.path, False, size, href, entry.problem, preview)
+        note = entry.problem or (active.NOTE if entry.as_text else "")
+        return ArtifactNode(entry.name, entry.path, False, size, href, note, preview)
 
     def preview(self, entry: Entry, href: str) -> Preview | None:
         suffix = os.path.splitext(entry.name)[1].lower()
         if suffix in IMAGE_SUFFIXES:
+            if entry.as_text:  # its published copy is served as text: embed the image
+                return self._embedded_image(entry, suffix)
             return self._image(entry, href, suffix)
         if suffix in (".html", ".htm"):
             return self._html(entry)
@@ -220,7 +262,7 @@ class TreeBuilder:
         if kind is None:
             return None
         if self.budget <= 0:
-            return Preview("note", note="preview left out: this page shows enough previews")
+            return Preview("note", note=BUDGET_NOTE)
         data = self._read(entry)
         self.budget -= len(data)
         text = data.decode("utf-8", errors="replace")
@@ -231,27 +273,43 @@ class TreeBuilder:
         if entry.size > PREVIEW_BYTES:
             return Preview("note", note="no preview: HTML files over 16 KB are not shown inline")
         if self.budget < entry.size:
-            return Preview("note", note="preview left out: this page shows enough previews")
+            return Preview("note", note=BUDGET_NOTE)
         data = self._read(entry)
         self.budget -= len(data)
         return Preview("html", text=html_preview_document(data.decode("utf-8", errors="replace")))
 
+    def _embedded_image(self, entry: Entry, suffix: str) -> Preview:
+        """A ``data:`` image of a small file (an ``<img>`` never runs an SVG's scripts)."""
+        if entry.size > PREVIEW_BYTES:
+            kind = suffix[1:].upper()
+            return Preview("note", note=f"no preview: {kind} files over 16 KB are not shown inline")
+        if self.budget < entry.size:
+            return Preview("note", note=BUDGET_NOTE)
+        data = self._read(entry)
+        self.budget -= len(data)
+        return Preview("image", text=image_data_uri(data, suffix))
+
     def _read(self, entry: Entry) -> bytes:
         limit = min(PREVIEW_BYTES, max(self.budget, 0))
         try:
-            with open(self.artifacts_dir / entry.path, "rb") as handle:
-                return handle.read(limit)
-        except OSError:
+            return read_head(self.artifacts_dir / entry.path, limit)
+        except (OSError, RunFormatError):  # changed since the scan: no preview
             return b""
 
     def _image(self, entry: Entry, href: str, suffix: str) -> Preview:
         if not self.inline_images:
             return Preview("image", text=href)
-        import base64
+        try:
+            data = read_head(self.artifacts_dir / entry.path, MAX_PUBLISHED_BYTES)
+        except (OSError, RunFormatError):  # changed since the scan: link it instead
+            return Preview("image", text=href)
+        return Preview("image", text=image_data_uri(data, suffix))
 
-        mime = {".svg": "image/svg+xml", ".jpg": "image/jpeg"}.get(suffix, f"image/{suffix[1:]}")
-        data = (self.artifacts_dir / entry.path).read_bytes()
-        return Preview("image", text=f"data:{mime};base64,{base64.b64encode(data).decode()}")
+
+def image_data_uri(data: bytes, suffix: str) -> str:
+    """``data:image/...;base64,...`` of an image file's bytes (``suffix`` like ``.svg``)."""
+    mime = IMAGE_TYPES.get(suffix, f"image/{suffix[1:]}")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def html_preview_document(text: str) -> str:

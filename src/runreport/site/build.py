@@ -52,8 +52,12 @@ class BuildOptions:
     self_contained: bool = False
     exclude: tuple[str, ...] = ()  # artifact globs kept out of the site (see site.exclude)
     show_secrets: bool | tuple[str, ...] = False  # secret-looking keys shown (see site.secrets)
-    # Set by the build itself: runs folders converted from MLflow stores with hard links.
+    # HTML, SVG, JS... artifacts published as they are, not as text (see site.active)
+    publish_active_artifacts: bool = False
+    # Set by the build itself: runs folders converted from MLflow stores with hard links, and
+    # the runs their conversion left out (reported with the build's other problems).
     linked_roots: tuple[Path, ...] = ()
+    source_problems: tuple[Problem, ...] = ()
 
 
 @dataclass(slots=True)
@@ -97,7 +101,11 @@ class SiteContext:
         """What the artifact scan of the run in ``run_dir`` leaves out."""
         roots = self.options.linked_roots
         linked = bool(roots) and any(r.resolve() in run_dir.resolve().parents for r in roots)
-        return ScanRules(self.exclusions, max_links=2 if linked else 1)
+        return ScanRules(
+            self.exclusions,
+            max_links=2 if linked else 1,
+            publish_active=self.options.publish_active_artifacts,
+        )
 
     def frame(
         self,
@@ -160,6 +168,7 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildReport:
     show = options.show_secrets
     secrets = SecretPolicy(show if isinstance(show, bool) else tuple(show))
     inputs = read_runs([Path(p) for p in options.runs_dirs])  # phase 1: read runs
+    inputs.problems.extend(options.source_problems)
     mask_secrets(inputs, secrets)
     registry = _read_registry(options, inputs)  # phase 2: read registry
     writer = SiteWriter.open(Path(options.output), _fingerprint(options))
@@ -240,5 +249,6 @@ def _fingerprint(options: BuildOptions) -> str:
         options.self_contained,
         list(options.exclude),
         options.show_secrets if isinstance(options.show_secrets, bool) else [*options.show_secrets],
+        options.publish_active_artifacts,
     ]
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,19 +60,31 @@ class History:
         return bool(np.isfinite(self.values).any())
 
 
-def read_histories(run_dir: Path, max_points: int = MAX_POINTS) -> dict[str, History]:
-    """Every metric of the run, sorted by key, each downsampled to ``max_points``."""
+def read_histories(
+    run_dir: Path, counts: Mapping[str, int] | None = None, max_points: int = MAX_POINTS
+) -> dict[str, History]:
+    """Every metric of the run, sorted by key, each downsampled to ``max_points``.
+
+    ``counts`` (metric key -> point count, from the run's summary) makes the histories match
+    that summary though the run was logged to after it was read: each metric keeps only its
+    first ``count`` points in file order, and a metric not in ``counts`` is left out.
+    """
     data = read_bytes(Path(run_dir) / fmt.METRICS_FILE)
     end = data.rfind(b"\n") + 1
     if end == 0:
         return {}
     keys, times, steps, values = _parse(data[:end])
     codes, names = _factorize(keys)
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes, kind="stable")  # each key's rows, in file order
     bounds = np.cumsum(np.bincount(codes, minlength=len(names)))
     out = {}
     for code, name in enumerate(names):
-        part = order[(bounds[code - 1] if code else 0) : bounds[code]]
+        start, stop = (int(bounds[code - 1]) if code else 0), int(bounds[code])
+        if counts is not None:
+            if name not in counts:
+                continue
+            stop = min(stop, start + max(counts[name], 0))
+        part = order[start:stop]
         out[name] = _history(name, steps[part], times[part], values[part], max_points)
     return dict(sorted(out.items()))
 

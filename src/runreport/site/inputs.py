@@ -81,7 +81,7 @@ def _read_root(
         try:
             record = reader.read_experiment_record(folder)
         except RunFormatError as exc:
-            problems.append(_problem(root, str(folder), exc.reason))
+            problems.append(folder_problem(root, str(folder), exc.reason))
             continue
         if record.lifecycle_stage != LifecycleStage.ACTIVE:
             continue
@@ -93,7 +93,7 @@ def _read_root(
             ),
         )
     runs, skipped = reader.scan_runs(root, wanted)
-    problems.extend(_problem(root, s.path, s.reason) for s in skipped)
+    problems.extend(folder_problem(root, s.path, s.reason) for s in skipped)
     for run in runs:
         _add_run(run, root, experiments, run_dirs, problems)
 
@@ -113,13 +113,15 @@ def _add_run(
         return
     if run.info.run_id in run_dirs:
         other = run_dirs[run.info.run_id]
-        problems.append(_problem(root, str(folder), f"run id also exists in {other}"))
+        problems.append(folder_problem(root, str(folder), f"run id also exists in {other}"))
         return
     run_dirs[run.info.run_id] = folder
     experiment.runs.append(run)
 
 
-def _problem(root: Path, path: str, reason: str) -> Problem:
+def folder_problem(root: Path, path: str, reason: str) -> Problem:
+    """A problem with ``path`` (a folder or file under the runs folder ``root``), shown on the
+    published site relative to ``root``'s name."""
     try:
         shown = os.path.relpath(path, root).replace(os.sep, "/")
     except ValueError:

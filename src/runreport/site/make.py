@@ -14,16 +14,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from runreport.exceptions import RunFormatError
 from runreport.site import artifacts, paths
 from runreport.site.experiment import make_experiment_page, runs_csv, runs_json, runs_script
 from runreport.site.histories import history_stat
 from runreport.site.home import make_home_page
-from runreport.site.inputs import ExperimentInput, SiteInputs
+from runreport.site.inputs import ExperimentInput, Problem, SiteInputs, folder_problem
 from runreport.site.pages import ComparePage, Link, NotFoundPage
 from runreport.site.render import render
 from runreport.site.runpage import RunContext, make_run_page
 from runreport.site.safety import to_json
 from runreport.site.summary import PRIMARY_GOAL_TAG, PRIMARY_METRIC_TAG
+from runreport.store.reader import skip_reason
 from runreport.tracking.entities import Run
 
 if TYPE_CHECKING:
@@ -145,10 +147,19 @@ def _runs(
                 registered=registered,
                 inline_images=site.options.self_contained,
             )
-            _run(ctx, site, writer, made)
+            try:
+                _run(ctx, site, writer, made)
+            except RunFormatError as exc:  # a file of the run changed kind since it was read
+                inputs.problems.append(_changed_run(ctx, exc))
             done += 1
             if progress is not None:
                 progress(done, total)
+
+
+def _changed_run(ctx: RunContext, exc: RunFormatError) -> Problem:
+    """The problem of a run whose page could not be made (its folder changed during the build)."""
+    reason = skip_reason(exc, ctx.run_dir)
+    return folder_problem(ctx.run_dir.parent.parent, str(ctx.run_dir), reason)
 
 
 def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> None:
@@ -156,9 +167,9 @@ def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> 
     rules = site.scan_rules(ctx.run_dir)
     entries = artifacts.scan(artifacts.artifacts_dir_of(ctx.run_dir), rules)
     key = run_key(ctx, entries)
-    made.pages += 1
     reused = writer.previous_run(run_id, key)
     if reused is not None:
+        made.pages += 1
         writer.keep(reused)
         writer.record_run(run_id, key, reused)
         made.runs_reused += 1
@@ -166,6 +177,7 @@ def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> 
     page_path, data_path = paths.run_page(run_id), paths.run_data(run_id)
     frame = _run_frame(ctx, site, page_path, data_path)
     output = make_run_page(ctx, frame, entries)
+    made.pages += 1
     data_script = _run_data_script(run_id, output.data)
     if site.options.self_contained:
         from runreport.site.assets import inline_script
@@ -175,9 +187,9 @@ def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> 
     writer.add(data_path, data_script)
     files = [page_path, data_path]
     artifacts_dir = artifacts.artifacts_dir_of(ctx.run_dir)
-    for rel in output.files:
-        target = paths.run_artifact(run_id, rel)
-        writer.copy(target, artifacts_dir / rel, artifacts_dir, rules.max_links)
+    for source, published in output.files:  # active content is published as text
+        target = paths.run_artifact(run_id, published)
+        writer.copy(target, artifacts_dir / source, artifacts_dir, rules.max_links)
         files.append(target)
     writer.record_run(run_id, key, files)
     made.runs_made += 1

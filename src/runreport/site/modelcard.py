@@ -8,11 +8,13 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from runreport.exceptions import RunReportError
+from runreport.exceptions import RunFormatError, RunReportError
 from runreport.site.pages import Field, ModelCard, Preview, RegisteredVersion, SchemaTable
+from runreport.store.safe_read import read_head
 
 EXAMPLE_ROWS = 10
 EXAMPLE_BYTES = 64 * 1024
+LINES_BYTES = 64 * 1024  # of a requirements file shown on a model card
 _FLAVOR_KEYS = (
     "loader_module",
     "python_version",
@@ -136,7 +138,9 @@ def _input_example(model_dir: Path, info: dict[str, Any] | None) -> Preview | No
     if model_dir.resolve() not in target.parents or target.is_symlink() or not target.is_file():
         return None
     try:
-        data = json.loads(target.read_bytes()[:EXAMPLE_BYTES])
+        data = json.loads(read_head(target, EXAMPLE_BYTES))
+    except (OSError, RunFormatError):
+        return None
     except ValueError:
         return Preview("note", note="input example is not valid JSON (or too large to show)")
     if isinstance(data, dict) and isinstance(data.get("columns"), list) and "data" in data:
@@ -152,5 +156,8 @@ def _cell(value: Any) -> str:
 def _lines(path: Path) -> list[str]:
     if path.is_symlink() or not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = read_head(path, LINES_BYTES).decode("utf-8", errors="replace")
+    except (OSError, RunFormatError):
+        return []
     return [line.strip() for line in text.splitlines() if line.strip()][:200]

@@ -75,13 +75,31 @@ def read_registry(path: Path | None, inputs: SiteInputs) -> RegistryView | None:
     from runreport.registry.stages import parse_registry
 
     try:
-        registry = parse_registry(Path(path).read_text(encoding="utf-8"), Path(path).name)
-    except (RunReportError, UnicodeDecodeError) as exc:
+        registry = parse_registry(_registry_text(Path(path)), Path(path).name)
+    except RunReportError as exc:
         inputs.problems.append(Problem(str(path), str(exc), Path(path).name))
         return None
     view = RegistryView(Path(path), registry)
     _read_history(view, inputs)
     return view
+
+
+def _registry_text(path: Path) -> str:
+    """The text of ``path``, read by the registry's own reader: only a regular file, within the
+    size limit, and UTF-8 (a bad byte is reported with its line). Messages name the file by its
+    name only, as the published site shows it.
+
+    Raises:
+        YamlFileError: the file cannot be read as text.
+    """
+    from runreport.registry.location import RegistryFile
+    from runreport.registry.yamlfile import YamlFileError
+
+    try:
+        return RegistryFile(path).read_text()
+    except YamlFileError as exc:
+        reason = exc.reason.replace(str(path), path.name)
+        raise YamlFileError(path.name, exc.line, reason) from None
 
 
 def _read_history(view: RegistryView, inputs: SiteInputs) -> None:

@@ -44,7 +44,7 @@ class RunContext:
 class RunOutput:
     page: RunPage
     data: dict[str, Any]  # the run's data file
-    files: list[str]  # artifact paths to publish (relative to artifacts/)
+    files: list[tuple[str, str]]  # artifacts to publish: (path in the run, path in the site)
 
 
 def make_run_page(ctx: RunContext, frame: Frame, entries: list[artifacts.Entry]) -> RunOutput:
@@ -52,7 +52,7 @@ def make_run_page(ctx: RunContext, frame: Frame, entries: list[artifacts.Entry])
     from runreport.site.modelcard import model_card
 
     run, page_path = ctx.run, paths.run_page(ctx.run.info.run_id)
-    histories = read_histories(ctx.run_dir)
+    histories = read_histories(ctx.run_dir, _summary_counts(run))
     published = frozenset(artifacts.published_files(entries))
     builder = artifacts.TreeBuilder(
         artifacts.artifacts_dir_of(ctx.run_dir),
@@ -93,7 +93,7 @@ def make_run_page(ctx: RunContext, frame: Frame, entries: list[artifacts.Entry])
             {"key": row.key, "chart": row.chart_id} for row in page.metrics if row.chart_id
         ],
     }
-    return RunOutput(page, run_data(ctx, histories), sorted(published))
+    return RunOutput(page, run_data(ctx, histories), artifacts.published_copies(entries))
 
 
 def run_data(ctx: RunContext, histories: dict[str, History]) -> dict[str, Any]:
@@ -121,6 +121,11 @@ def run_data(ctx: RunContext, histories: dict[str, History]) -> dict[str, Any]:
         },
         "history": {key: history.to_data() for key, history in histories.items()},
     }
+
+
+def _summary_counts(run: Run) -> dict[str, int]:
+    """Points per metric as the run's summary counts them: the history shown stops there."""
+    return {key: s.count for key, s in run.data.metric_summaries.items()}
 
 
 def _fields(ctx: RunContext) -> list[Field]:

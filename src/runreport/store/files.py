@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from runreport.store.format import TEMP_PREFIX
+from runreport.store.format import MAX_HISTORY_BYTES, TEMP_PREFIX
+from runreport.store.safe_read import read_file
 
 try:  # POSIX advisory locks; on platforms without fcntl, in-process locking only.
     import fcntl
@@ -102,12 +103,13 @@ def locked(folder: Path) -> Iterator[None]:
 
 
 def read_bytes(path: Path, start: int = 0) -> bytes:
-    """The bytes of ``path`` from offset ``start`` (empty when the file does not exist)."""
+    """The bytes of the regular file ``path`` from offset ``start`` (empty when it does not exist).
+
+    Never blocks and never follows a symlink: a named pipe, socket, device, folder or symlink at
+    ``path``, or a file past the history size limit, is a RunFormatError naming it.
+    """
     try:
-        with open(path, "rb") as handle:
-            if start:
-                handle.seek(start)
-            return handle.read()
+        return read_file(path, MAX_HISTORY_BYTES, start)
     except FileNotFoundError:
         return b""
 

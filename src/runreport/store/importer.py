@@ -17,6 +17,7 @@ from typing import Any
 from runreport.store import format as fmt
 from runreport.store import ids, reader
 from runreport.store.files import atomic_write, create_exclusive
+from runreport.store.reader import SkippedRun
 from runreport.store.sources import RunSource
 from runreport.tracking.entities import Experiment, Run
 
@@ -34,6 +35,13 @@ class ImportReport:
     models_registered: int = 0
     problems: list[str] = field(default_factory=list)
     moved_sources: dict[str, str] = field(default_factory=dict)
+    # The runs behind ``problems``: where each was read from, and why it was left out.
+    skipped: list[SkippedRun] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str) -> None:
+        """Record a run (or folder) of the source that was not imported, and why."""
+        self.skipped.append(SkippedRun(path, reason))
+        self.problems.append(f"{path}: {reason}")
 
     def summary(self) -> str:
         text = (
@@ -55,18 +63,22 @@ def import_source(
         e.experiment_id: _target_experiment(e, target, report) for e in source.experiments()
     }
     runs, skipped = source.scan_runs(None)
-    report.problems += [f"{s.path}: {s.reason}" for s in skipped]
+    for s in skipped:
+        report.skip(s.path, s.reason)
     for run in runs:
         exp_id = experiment_ids.get(run.info.experiment_id)
         if exp_id is None:
-            report.problems.append(
-                f"run {run.info.run_id}: its experiment {run.info.experiment_id} is missing"
-            )
+            report.skip(_where(run), f"its experiment {run.info.experiment_id} is missing")
             continue
         _import_run(source, run, target / exp_id, report, link)
     if registry_file is not None:
         report.models_registered = import_registry(source, registry_file, report.moved_sources)
     return report
+
+
+def _where(run: Run) -> str:
+    """Where the source keeps ``run`` (its folder, or database and id), for messages."""
+    return run.source or f"run {run.info.run_id}"
 
 
 def _target_experiment(experiment: Experiment, target: Path, report: ImportReport) -> str:
@@ -113,7 +125,7 @@ def _import_run(
         os.rename(temp, final)
     except (OSError, ValueError) as exc:
         shutil.rmtree(temp, ignore_errors=True)
-        report.problems.append(f"run {run.info.run_id}: {exc}")
+        report.skip(_where(run), str(exc))
         return
     report.runs_imported += 1
     report.metric_points += points

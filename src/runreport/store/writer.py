@@ -8,6 +8,7 @@ losing each other's changes. Metric points are appended to ``metrics.tsv`` and f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -136,7 +137,9 @@ class MetricAppender:
 
     Each :meth:`append` takes the run lock, folds in anything other writers (or a crashed
     process) appended since the summary was written, cuts a torn last line, appends the new
-    lines in one ``write`` and rewrites the summary.
+    lines in one ``write`` and rewrites the summary. An append that fails part way (a full
+    disk, a file size limit) is undone: the history is cut back to where it was, so the caller
+    can keep the points and try again without writing any of them twice.
     """
 
     def __init__(self, run_dir: Path) -> None:
@@ -152,11 +155,22 @@ class MetricAppender:
         data = "".join(lines).encode("utf-8")
         with locked(self.run_dir):
             summary = self._current_summary()
-            with open(self._metrics_path, "ab") as handle:
-                handle.write(data)
-            summary.add_bytes(data)
-            summary.covered_bytes += len(data)
-            atomic_write(self._summary_path, summary.to_json())
+            start = summary.covered_bytes  # the size of the history (a torn line was cut)
+            try:
+                with open(self._metrics_path, "ab") as handle:
+                    handle.write(data)
+                summary.add_bytes(data)
+                summary.covered_bytes += len(data)
+                atomic_write(self._summary_path, summary.to_json())
+            except BaseException:
+                self._undo(start)
+                raise
+
+    def _undo(self, size: int) -> None:
+        """Cut the history back to ``size`` bytes after a failed append (lock held)."""
+        self._summary = None  # it may hold the failed points: read it from disk next time
+        with contextlib.suppress(OSError):
+            os.truncate(self._metrics_path, size)
 
     def _current_summary(self) -> fmt.Summary:
         """The summary covering every complete line now in ``metrics.tsv`` (lock held)."""

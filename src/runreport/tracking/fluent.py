@@ -46,7 +46,8 @@ class ActiveRun(Run):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: object, tb: object) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: object, tb: object) -> None:
+        """End the run: FINISHED, KILLED on Ctrl-C, FAILED on an exception (which propagates)."""
         if exc_type is None:
             status = RunStatus.FINISHED
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -54,7 +55,6 @@ class ActiveRun(Run):
         else:
             status = RunStatus.FAILED
         end_run(status, run_id=self.info.run_id)
-        return False
 
 
 _run_stack: ContextVar[tuple[ActiveRun, ...]] = ContextVar("runreport_run_stack", default=())
