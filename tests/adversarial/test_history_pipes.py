@@ -4,6 +4,7 @@ read: the history readers refuse it at once, naming the file, and never block on
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -67,25 +68,43 @@ def test_logging_to_a_run_whose_history_is_a_pipe_fails_at_once(runs_root: Path)
         guarded(lambda: appender.append([("loss", 1, 9, 0.1)]), TIMEOUT, runs_root)
 
 
+def _as_symlink_loop(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.name)  # metrics.tsv -> metrics.tsv
+
+
+def _as_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("swap_to", "reason"),
+    [
+        (_as_pipe, "is a named pipe (FIFO);"),
+        (_as_symlink_loop, "is a symbolic link;"),
+        (_as_folder, "is a directory;"),
+    ],
+)
 def test_a_history_that_becomes_a_pipe_during_a_build_is_reported(
-    runs_root: Path, tmp_path: Path
+    runs_root: Path, tmp_path: Path, swap_to: Callable[[Path], None], reason: str
 ) -> None:
     """The build's progress callback runs after each run page is made; it turns the histories
-    into pipes, as a hostile process could at that moment: the run whose page is still to be
-    made is reported, the build goes on."""
+    into pipes (or symlink loops, or folders), as a hostile process could at that moment: the
+    run whose page is still to be made is reported, the build goes on."""
     run_dirs = [_logged_run(runs_root), _logged_run(runs_root)]
-    pipes = [run_dir / fmt.METRICS_FILE for run_dir in run_dirs]
+    histories = [run_dir / fmt.METRICS_FILE for run_dir in run_dirs]
 
     def swap(done: int, total: int) -> None:
         if done == 1:
-            for pipe in pipes:
-                _as_pipe(pipe)
+            for history in histories:
+                swap_to(history)
 
     site = tmp_path / "site"
     options = BuildOptions(runs_dirs=[runs_root], output=site)
     report = guarded(lambda: build_site(options, progress=swap), TIMEOUT, runs_root)
     (problem,) = report.problems
     assert problem.path in {str(run_dir) for run_dir in run_dirs}
-    assert problem.reason.startswith("metrics.tsv: is a named pipe (FIFO);")
+    assert problem.reason.startswith(f"metrics.tsv: {reason}")
     pages = {run_dir.name: (site / paths.run_page(run_dir.name)).is_file() for run_dir in run_dirs}
     assert pages == {run_dir.name: str(run_dir) != problem.path for run_dir in run_dirs}

@@ -140,9 +140,13 @@ def _ties_unordered(steps: np.ndarray, times: np.ndarray) -> bool:
 
 
 def history_stat(run_dir: Path) -> tuple[int, int]:
-    """(size, mtime_ns) of the run's ``metrics.tsv``, (0, 0) when it has none."""
+    """(size, mtime_ns) of the run's ``metrics.tsv``, (0, 0) when it has none.
+
+    ``lstat``: a symlink put there after the run was read (a loop, say) is not followed here;
+    reading the history refuses it and the build reports the run.
+    """
     try:
-        st = os.stat(Path(run_dir) / fmt.METRICS_FILE)
-    except FileNotFoundError:
+        st = os.lstat(Path(run_dir) / fmt.METRICS_FILE)
+    except (FileNotFoundError, NotADirectoryError):
         return 0, 0
     return st.st_size, st.st_mtime_ns

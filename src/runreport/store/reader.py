@@ -139,18 +139,28 @@ def _read_run_record(run_dir: Path | str) -> tuple[fmt.RunRecord, StatKey]:
             run_dir, f"no {fmt.RUN_FILE} (not a run folder, or half-written)"
         ) from None
     record = fmt.RunRecord.from_json(data, path)
-    folder = os.path.abspath(run_dir)
-    if record.run_id != os.path.basename(folder):
+    experiment_name, run_name = _last_two_names(os.fspath(run_dir))
+    if record.run_id != run_name:
         raise RunFormatError(
             path, f"run_id {fmt.short_repr(record.run_id)} does not match its folder name"
         )
-    if record.experiment_id != os.path.basename(os.path.dirname(folder)):
+    if record.experiment_id != experiment_name:
         raise RunFormatError(
             path,
             f"experiment_id {fmt.short_repr(record.experiment_id)} does not match the experiment "
             "folder the run is in",
         )
     return record, run_cache.file_key(info)
+
+
+def _last_two_names(path: str) -> tuple[str, str]:
+    """The names of a run folder's experiment folder and of the run folder itself."""
+    head, name = os.path.split(path)
+    parent = os.path.basename(head)
+    if name in ("", ".", "..") or parent in ("", ".", ".."):  # "runs/exp/run/", "." ...
+        folder = os.path.abspath(path)
+        return os.path.basename(os.path.dirname(folder)), os.path.basename(folder)
+    return parent, name
 
 
 def read_summary(run_dir: Path | str, check_tail: bool = False) -> fmt.Summary | None:
@@ -293,7 +303,7 @@ def scan_runs(
     wanted = None if experiment_ids is None else set(experiment_ids)
     runs: list[Run] = []
     skipped: list[SkippedRun] = []
-    with _no_gc():  # a bulk parse makes no cycles; collections would only cost time
+    with gc_paused():
         for folder in experiment_dirs(root):
             if wanted is None or folder.name in wanted:
                 _scan_experiment(folder, keep, runs, skipped)
@@ -301,7 +311,13 @@ def scan_runs(
 
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a bulk read of runs (nestable).
+
+    A bulk read makes hundreds of thousands of small objects and no reference cycles: the
+    collections it would trigger scan them all, again and again, for nothing. Whatever
+    cycles the caller makes meanwhile are collected after.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:

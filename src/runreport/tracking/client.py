@@ -356,11 +356,13 @@ class Client(RegistryClientMixin):
         def keep(record: fmt.RunRecord) -> bool:  # decided before the run's metrics are read
             return record.lifecycle_stage in stages and (prefilter is None or prefilter(record))
 
-        runs, skipped = self._scan([str(e) for e in wanted], keep)
+        with reader.gc_paused():
+            runs, skipped = self._scan([str(e) for e in wanted], keep)
+            chosen = [r for r in runs if r.info.lifecycle_stage in stages and matches(r)]
+            found = _page(search.sort_runs(chosen, order_by), max_results, page_token)
         for bad in skipped:
             logger.warning("skipped run folder %s: %s", bad.path, bad.reason)
-        chosen = [r for r in runs if r.info.lifecycle_stage in stages and matches(r)]
-        return _page(search.sort_runs(chosen, order_by), max_results, page_token)
+        return found
 
     def _scan(
         self, experiment_ids: list[str], keep: Callable[[fmt.RunRecord], bool] | None = None

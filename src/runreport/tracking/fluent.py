@@ -18,6 +18,7 @@ from typing import Any
 
 from runreport.exceptions import InvalidParameterError, ResourceNotFoundError
 from runreport.store import format as fmt
+from runreport.store.reader import gc_paused
 from runreport.store.writer import now_ms
 from runreport.tracking import buffer as buffers
 from runreport.tracking import validation
@@ -486,12 +487,13 @@ def search_runs(
     ids = _experiment_ids_for_search(
         client, experiment_ids, experiment_names, search_all_experiments
     )
-    runs = list(client.search_runs(ids, filter_string, run_view_type, max_results, order_by))
-    if output_format == "list":
-        return runs
-    from runreport.tracking.frames import runs_to_frame
+    with gc_paused():  # the frame's many small objects too: one collection at the end
+        runs = list(client.search_runs(ids, filter_string, run_view_type, max_results, order_by))
+        if output_format == "list":
+            return runs
+        from runreport.tracking.frames import runs_to_frame
 
-    return runs_to_frame(runs)
+        return runs_to_frame(runs)
 
 
 def _experiment_ids_for_search(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runreport.tracking.entities import Run
 
@@ -34,16 +34,17 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     for name in ("start_time", "end_time"):
         frame[name] = pd.to_datetime(frame[name], unit="ms", utc=True)
     groups = [
-        _group(runs, "metrics", lambda r: r.data.metrics, float("nan"), "float64"),
-        _group(runs, "params", lambda r: r.data.params, None, "object"),
-        _group(runs, "tags", lambda r: r.data.tags, None, "object"),
+        _group([run.data.metrics for run in runs], "metrics", float("nan"), "float64"),
+        _group([run.data.params for run in runs], "params", None, "object"),
+        _group([run.data.tags for run in runs], "tags", None, "object"),
     ]
     return pd.concat([frame, *groups], axis=1) if len(runs) else frame
 
 
-def _group(runs: Sequence[Run], prefix: str, get, missing: object, dtype: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _group(dicts: list[dict[str, Any]], prefix: str, missing: object, dtype: str) -> pd.DataFrame:
+    """One column per key found in any of ``dicts`` (a run's metrics, params or tags), sorted."""
     import pandas as pd
 
-    keys = sorted({key for run in runs for key in get(run)})
-    data = {f"{prefix}.{key}": [get(run).get(key, missing) for run in runs] for key in keys}
-    return pd.DataFrame(data, dtype=dtype, index=range(len(runs)))
+    keys = sorted(set().union(*dicts))
+    data = {f"{prefix}.{key}": [d.get(key, missing) for d in dicts] for key in keys}
+    return pd.DataFrame(data, dtype=dtype, index=range(len(dicts)))
