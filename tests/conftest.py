@@ -93,3 +93,27 @@ def import_mlflow(*submodules: str) -> Any:
         for name in submodules:
             importlib.import_module(f"mlflow.{name}")
     return mlflow
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def browser_unavailable(reason: str) -> None:
+    """Skip a browser test, or fail it under CI=true (CI must never pass without them)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver for the whole session (its sync API cannot be started twice at
+    once), for every fixture that launches Debian's chromium with it."""
+    if not Path(CHROMIUM).exists():
+        browser_unavailable(f"no browser at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("playwright is not installed (pip install playwright)")
+    with sync_playwright() as driver:
+        yield driver

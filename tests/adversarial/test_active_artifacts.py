@@ -226,8 +226,8 @@ def test_a_bad_value_in_pyproject_names_the_table(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with launched_chromium() as browser:
+def chromium(playwright_driver: Any) -> Iterator[Any]:
+    with launched_chromium(playwright_driver) as browser:
         yield browser
 
 

@@ -91,7 +91,8 @@ def test_a_history_that_becomes_a_pipe_during_a_build_is_reported(
 ) -> None:
     """The build's progress callback runs after each run page is made; it turns the histories
     into pipes (or symlink loops, or folders), as a hostile process could at that moment: the
-    run whose page is still to be made is reported, the build goes on."""
+    run whose page is still to be made is reported (in the build's problems and on the home
+    page), its page says why it is not shown, and the build goes on."""
     run_dirs = [_logged_run(runs_root), _logged_run(runs_root)]
     histories = [run_dir / fmt.METRICS_FILE for run_dir in run_dirs]
 
@@ -106,5 +107,8 @@ def test_a_history_that_becomes_a_pipe_during_a_build_is_reported(
     (problem,) = report.problems
     assert problem.path in {str(run_dir) for run_dir in run_dirs}
     assert problem.reason.startswith(f"metrics.tsv: {reason}")
-    pages = {run_dir.name: (site / paths.run_page(run_dir.name)).is_file() for run_dir in run_dirs}
-    assert pages == {run_dir.name: str(run_dir) != problem.path for run_dir in run_dirs}
+    for run_dir in run_dirs:  # every run keeps a page, so its experiment's links hold
+        page = (site / paths.run_page(run_dir.name)).read_text(encoding="utf-8")
+        assert ("could not be shown" in page) is (str(run_dir) == problem.path)
+    home = (site / paths.HOME).read_text(encoding="utf-8")
+    assert "could not be read and were left out" in home and reason in home

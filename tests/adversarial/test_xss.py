@@ -524,11 +524,10 @@ HOVER = """async index => {
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
+def chromium(playwright_driver: Any) -> Iterator[Any]:
     # No name resolves: a request that tried to leave the site cannot reach anything.
-    with launched_chromium(
-        ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",)
-    ) as browser:
+    no_names = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",)
+    with launched_chromium(playwright_driver, no_names) as browser:
         yield browser
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import CHROMIUM
 from tests.test_site_support import Sample, build, log_sample_runs
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,12 +31,6 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests must run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @contextlib.contextmanager
@@ -54,20 +48,13 @@ def serving(folder: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
-    """Debian's chromium under Playwright; skips (fails under CI=true) when either is missing."""
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no browser at {CHROMIUM} (apt-get install chromium)")
+def launched_chromium(driver: Any, extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+    """Debian's chromium, launched with the session's Playwright ``driver``."""
+    chromium = driver.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args])
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @dataclass
@@ -123,8 +110,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as chromium:
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    with launched_chromium(playwright_driver) as chromium:
         yield chromium
 
 

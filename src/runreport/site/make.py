@@ -20,7 +20,7 @@ from runreport.site.experiment import make_experiment_page, runs_csv, runs_json,
 from runreport.site.histories import history_stat
 from runreport.site.home import make_home_page
 from runreport.site.inputs import ExperimentInput, Problem, SiteInputs, folder_problem
-from runreport.site.pages import ComparePage, Link, NotFoundPage
+from runreport.site.pages import ComparePage, Link, NotFoundPage, UnreadableRunPage
 from runreport.site.render import render
 from runreport.site.runpage import RunContext, make_run_page
 from runreport.site.safety import to_json
@@ -47,12 +47,12 @@ def make_pages(
     inputs: SiteInputs, site: SiteContext, writer: SiteWriter, progress: Progress | None
 ) -> Made:
     made = Made()
-    _home(inputs, site, writer, made)
     _compare(site, writer, made)
     _not_found(site, writer, made)
     for experiment in inputs.experiments:
         _experiment(experiment, site, writer, made)
     _runs(inputs, site, writer, made, progress)
+    _home(inputs, site, writer, made)  # last: it lists the runs that could not be shown
     if inputs.registry is not None:
         from runreport.site.registry import make_registry_pages
 
@@ -150,7 +150,9 @@ def _runs(
             try:
                 _run(ctx, site, writer, made)
             except RunFormatError as exc:  # a file of the run changed kind since it was read
-                inputs.problems.append(_changed_run(ctx, exc))
+                problem = _changed_run(ctx, exc)
+                inputs.problems.append(problem)
+                _unreadable_run(ctx, problem, site, writer, made)
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -160,6 +162,20 @@ def _changed_run(ctx: RunContext, exc: RunFormatError) -> Problem:
     """The problem of a run whose page could not be made (its folder changed during the build)."""
     reason = skip_reason(exc, ctx.run_dir)
     return folder_problem(ctx.run_dir.parent.parent, str(ctx.run_dir), reason)
+
+
+def _unreadable_run(
+    ctx: RunContext, problem: Problem, site: SiteContext, writer: SiteWriter, made: Made
+) -> None:
+    """A page saying why the run is not shown, so that links to it from its experiment hold."""
+    run_id = ctx.run.info.run_id
+    page_path = paths.run_page(run_id)
+    crumbs = [
+        Link(ctx.experiment_name, paths.href(page_path, paths.experiment_page(ctx.experiment_id)))
+    ]
+    frame = site.frame(page_path, ctx.run.info.run_name or run_id, "run", crumbs)
+    page = UnreadableRunPage(frame, run_id, problem.reason)
+    _add_page(writer, made, page_path, "run_unreadable.html", page)
 
 
 def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> None:

@@ -204,6 +204,15 @@ class NotFoundPage:
     frame: Frame
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableRunPage:
+    """Stands in for the page of a run whose folder changed while the site was built."""
+
+    frame: Frame
+    run_id: str
+    reason: str
+
+
 # ---------------------------------------------------------------- registry
 
 
