@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 import runreport
 from runreport import Client, ViewType
-from runreport.search import compile_filter, compile_record_prefilter
+from runreport.search import compile_filter, compile_metric_prefilter, compile_record_prefilter
 from runreport.store import cache
 from runreport.store import format as fmt
-from runreport.store.reader import parse_run, scan_runs
+from runreport.store.parse import parse_run
+from runreport.store.reader import scan_runs
 
 # ------------------------------------------------------------------ what can be pushed down
 
@@ -76,6 +77,32 @@ def test_clauses_naming_only_record_fields_are_decided_on_the_record(
     prefilter = compile_record_prefilter(text)
     assert prefilter is not None
     assert prefilter(record()) is expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "params.p = 'a'", "metrics.a < 1 OR params.model = 'Ridge'", "status = 'x'"]
+)
+def test_no_metric_prefilter_without_a_clause_on_metrics_alone(text: str) -> None:
+    assert compile_metric_prefilter(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "latest", "expected"),
+    [
+        ("metrics.rmse < 0.5", {"rmse": 0.3}, True),
+        ("metrics.rmse < 0.5", {"rmse": 0.7}, False),
+        ("metrics.rmse < 0.5", {}, False),  # a missing metric never matches
+        ("metrics.rmse < 0.5 AND params.p = 'a'", {"rmse": 0.3}, True),  # the param is left out
+        ("(metrics.a > 1 OR metrics.b > 1) AND tags.t = 'x'", {"b": 2.0}, True),
+        ("metrics.a != 1", {"a": float("nan")}, True),  # NaN compares like a Python float
+    ],
+)
+def test_clauses_naming_only_metrics_are_decided_on_the_latest_values(
+    text: str, latest: dict[str, float], expected: bool
+) -> None:
+    prefilter = compile_metric_prefilter(text)
+    assert prefilter is not None
+    assert prefilter(latest) is expected
 
 
 # ------------------------------------------------------------------ answers never change
@@ -213,6 +240,40 @@ def test_a_run_ruled_out_then_changed_shows_its_new_metrics(settled: tuple[Clien
     client.log_metric(ruled_out.info.run_id, "m", 42.0, timestamp=1, step=1)
     found = client.search_runs([exp], "metrics.m = 42")
     assert [r.info.run_id for r in found] == [ruled_out.info.run_id]
+
+
+def test_a_metric_only_filter_reads_records_only_of_runs_that_pass(
+    settled: tuple[Client, str], runs_root: Path
+) -> None:
+    client, exp = settled
+    found = client.search_runs([exp], "metrics.m >= 2", order_by=["metrics.m"])
+    assert [r.data.metrics["m"] for r in found] == [2.0, 3.0]
+    cache.save_all()
+    saved = json.loads(next((runs_root / cache.CACHE_DIR).glob("*.json")).read_text())
+    records = [entry[1] for entry in saved["runs"].values()]
+    assert sum(record is None for record in records) == 2  # m = 0 and 1: their rows only
+    for fresh in (False, True):
+        if fresh:
+            cache.clear()
+        assert len(client.search_runs([exp], "params.p = '0'")) == 2  # read whole when needed
+        assert len(client.search_runs([exp], "metrics.m < 1")) == 1
+
+
+def test_a_summary_behind_its_history_is_never_trusted_alone(
+    settled: tuple[Client, str], runs_root: Path
+) -> None:
+    """A writer that died between appending and summarising leaves the summary behind: a run
+    still RUNNING counts the rest of its history, so its summary cannot decide alone."""
+    client, exp = settled
+    run = client.create_run(exp)
+    client.log_metric(run.info.run_id, "m", 0.0, timestamp=0, step=0, synchronous=True)
+    assert not client.search_runs([exp], "metrics.m > 40")
+    history = runs_root / exp / run.info.run_id / fmt.METRICS_FILE
+    with open(history, "a", encoding="utf-8") as handle:
+        handle.write(fmt.format_metric_line("m", 1, 1, 42.0))  # appended, never summarised
+    found = client.search_runs([exp], "metrics.m > 40")
+    assert [r.info.run_id for r in found] == [run.info.run_id]
+    assert found[0].data.metrics["m"] == 42.0
 
 
 def test_deleted_runs_are_ruled_out_on_their_record(settled: tuple[Client, str]) -> None:

@@ -15,7 +15,7 @@ from runreport.site import paths
 from runreport.site.build import BuildOptions, BuildReport, build_site
 from runreport.store import cache as run_cache
 from runreport.store import format as fmt
-from runreport.store import reader
+from runreport.store import parse, reader
 from runreport.store import writer as run_writer
 from runreport.tracking.entities import Run
 from tests.adversarial.conftest import finish, read_line, spawn
@@ -413,7 +413,28 @@ def test_a_record_replaced_while_the_summary_is_read_is_read_again(tmp_path: Pat
             run_writer.update_run(run_dir, lambda r: r.tags.__setitem__("moment", "after"))
         return True
 
-    key, record, rows = reader.parse_run(run_dir, writer_strikes_once)
+    key, record, rows = parse.parse_run(run_dir, writer_strikes_once)
     assert seen == ["before", "after"]  # the first reading was thrown away
     assert record.tags["moment"] == "after" and rows is not None and "m" in rows
     assert key[:3] == run_cache.file_key((run_dir / fmt.RUN_FILE).stat())
+
+
+def test_a_summary_replaced_while_the_record_is_read_is_read_again(tmp_path: Path) -> None:
+    """The same when a filter on metrics alone reads ``summary.json`` first: ``keep_rows`` is
+    called between reading it and reading ``run.json``; a writer appends a point then."""
+    client = runreport.Client(str(tmp_path / "runs"))
+    run = client.create_run(client.create_experiment("e"))
+    client.log_metric(run.info.run_id, "m", 1.0, timestamp=0, step=0, synchronous=True)
+    run_dir = tmp_path / "runs" / run.info.experiment_id / run.info.run_id
+    seen: list[int] = []
+
+    def writer_strikes_once(rows: dict[str, list[float]]) -> bool:
+        seen.append(int(rows["m"][fmt.COUNT]))
+        if len(seen) == 1:
+            run_writer.MetricAppender(run_dir).append([("m", 1, 1, 2.0)])
+        return True
+
+    key, record, rows = parse.parse_run(run_dir, keep_rows=writer_strikes_once)
+    assert seen == [1, 2]  # the first reading was thrown away
+    assert record is not None and rows is not None and rows["m"][fmt.COUNT] == 2
+    assert key[3:] == run_cache.file_key((run_dir / fmt.SUMMARY_FILE).stat())

@@ -17,7 +17,7 @@ from runreport.site import paths
 from runreport.site.build import BuildOptions, build_site
 from runreport.site.downsample import MAX_POINTS
 from runreport.store import format as fmt
-from runreport.store import mlflow_files, reader
+from runreport.store import mlflow_files, parse, reader
 from runreport.tracking import validation as v
 from runreport.tracking.buffer import MAX_PENDING
 from runreport.tracking.entities import Metric, Param, RunTag
@@ -34,7 +34,7 @@ def _params(client: runreport.Client, run_id: str, count: int, prefix: str = "p"
 
 
 def _tags(client: runreport.Client, run_id: str, count: int) -> None:
-    have = len(reader.read_run_record(client.run_dir(run_id)).tags)  # stored tags count
+    have = len(parse.read_run_record(client.run_dir(run_id)).tags)  # stored tags count
     items = [RunTag(f"t{i}", i) for i in range(count - have)]
     for start in range(0, len(items), v.MAX_TAGS_PER_BATCH):
         client.log_batch(run_id, tags=items[start : start + v.MAX_TAGS_PER_BATCH])

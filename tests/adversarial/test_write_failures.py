@@ -18,7 +18,7 @@ import pytest
 
 from runreport import Client
 from runreport.store import format as fmt
-from runreport.store import reader
+from runreport.store import parse, reader
 from runreport.tracking.buffer import MetricBuffer
 
 
@@ -56,7 +56,7 @@ def test_a_summary_that_cannot_be_replaced_leaves_the_points_pending_once(
     shutil.rmtree(blocker)
     buffer.flush()  # the kept points, written once
     assert _history(run_dir) == [(i, i / 8) for i in range(20)]
-    summary = reader.read_summary(run_dir)
+    summary = parse.read_summary(run_dir)
     assert summary is not None and summary.metrics["loss"][fmt.COUNT] == 20
     assert summary.covered_bytes == (run_dir / fmt.METRICS_FILE).stat().st_size
 
@@ -101,5 +101,5 @@ def test_a_history_write_cut_off_by_a_file_size_limit_is_undone_and_retried(
     assert "failed: 27" in done.stdout  # EFBIG: the limit really cut the write
     assert done.stdout.rstrip().endswith("flushed")
     assert _history(run_dir) == [(i, i / 8) for i in range(400)]
-    summary = reader.read_summary(run_dir)
+    summary = parse.read_summary(run_dir)
     assert summary is not None and summary.metrics["loss"][fmt.COUNT] == 400

@@ -27,6 +27,7 @@ from runreport.search.parser import (
 from runreport.search.predicates import (
     compile_experiment_filter,
     compile_filter,
+    compile_metric_prefilter,
     compile_record_prefilter,
     filter_runs,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "OrderKey",
     "compile_experiment_filter",
     "compile_filter",
+    "compile_metric_prefilter",
     "compile_record_prefilter",
     "describe_filter",
     "filter_runs",

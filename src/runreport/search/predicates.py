@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from runreport.search.parser import And, Comparison, Node, parse
 from runreport.search.targets import (
     EXPERIMENTS,
     RECORD_ATTRIBUTES,
+    RUN_METRICS,
     RUN_RECORDS,
     RUNS,
     Target,
@@ -59,12 +60,49 @@ def compile_record_prefilter(text: str | None) -> Predicate | None:
     Raises:
         FilterSyntaxError: if the filter is not valid.
     """
-    node = parse(text, RUNS)
-    clauses = () if node is None else node.items if isinstance(node, And) else (node,)
-    decidable = tuple(clause for clause in clauses if _record_only(clause))
+    decidable = _top_level_clauses(text, _record_only)
     if not decidable:
         return None
     return _compile(decidable[0] if len(decidable) == 1 else And(decidable), RUN_RECORDS)
+
+
+def compile_metric_prefilter(text: str | None) -> Callable[[Mapping[str, float]], bool] | None:
+    """A test of a run's latest metric values that every run matching ``text`` passes.
+
+    It is the part of a filter that can be decided on the metrics alone: the clauses of its
+    top-level AND that name only metrics. A search whose filter has no clause for the record
+    asks it first, and reads a run's record only when it passes. None when no clause names only
+    metrics.
+
+    Raises:
+        FilterSyntaxError: if the filter is not valid.
+    """
+    decidable = _top_level_clauses(text, _metrics_only)
+    if not decidable:
+        return None
+    test = _compile(decidable[0] if len(decidable) == 1 else And(decidable), RUN_METRICS)
+    return lambda latest: test(_LatestMetrics(latest))
+
+
+class _LatestMetrics:
+    """What a metric prefilter reads: ``metrics``, the latest value of each metric."""
+
+    __slots__ = ("metrics",)
+
+    def __init__(self, metrics: Mapping[str, float]) -> None:
+        self.metrics = metrics
+
+
+def _top_level_clauses(text: str | None, decidable: Callable[[Node], bool]) -> tuple[Node, ...]:
+    node = parse(text, RUNS)
+    clauses = () if node is None else node.items if isinstance(node, And) else (node,)
+    return tuple(clause for clause in clauses if decidable(clause))
+
+
+def _metrics_only(node: Node) -> bool:
+    if isinstance(node, Comparison):
+        return node.entity == "metric"
+    return all(_metrics_only(item) for item in node.items)
 
 
 def _record_only(node: Node) -> bool:

@@ -114,6 +114,8 @@ RUNS = Target(
 # the record holds (all but ``artifact_uri``, which depends on where the run is read from).
 RUN_RECORDS = replace(RUNS, paths={"param": "params", "tag": "all_tags", "attribute": ""})
 RECORD_ATTRIBUTES = frozenset(RUNS.attribute_rules) - {"artifact_uri"}
+# ... and read from a run's latest metric values alone (``summary.json``, before its record).
+RUN_METRICS = replace(RUNS, paths={"metric": "metrics"})
 
 EXPERIMENTS = Target(
     noun="experiments",

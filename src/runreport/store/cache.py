@@ -4,8 +4,10 @@ Entries are kept in memory and, per experiment, in ``<root>/.runreport-cache/<id
 (git-ignored by a ``.gitignore`` written beside it). Each entry is keyed by the ``stat`` of the
 run's ``run.json`` and ``summary.json`` (mtime in ns, size, inode) as they were read: a changed
 file, however it was changed, misses the cache. An entry may hold a record without its summary
-rows (a search whose filter ruled the run out never read them); its key then covers only
-``run.json``. Entries whose files changed in the last two seconds are not
+rows, or rows without their record (a search whose filter ruled the run out on one file never
+read the other); its key then covers only the files that were read: ``run.json``, or
+``summary.json`` and ``metrics.tsv`` (a summary is trusted alone only while it covers the whole
+history). Entries whose files changed in the last two seconds are not
 stored (a second change within the same clock tick could keep the same mtime), nor are RUNNING
 runs, whose history may be ahead of their summary. A cache file that is unreadable, foreign or
 tampered with is ignored: its keys cannot match files it did not see, and it never holds code.
@@ -34,7 +36,7 @@ SAVE_DELAY_SECONDS = 1.0
 MAX_CACHED_RUNS_PER_EXPERIMENT = 1_000_000
 
 StatKey = tuple[int, ...]
-Entry = tuple[StatKey, fmt.RunRecord, dict[str, fmt.SummaryRow] | None]
+Entry = tuple[StatKey, fmt.RunRecord | None, dict[str, fmt.SummaryRow] | None]
 
 _RECORD_FIELDS = tuple(fmt.RunRecord.__dataclass_fields__)
 
@@ -61,11 +63,14 @@ class ExperimentCache:
         key = entry[0]
         if entry[2] is None:  # a record without rows: only run.json counts
             return entry if path_key(os.path.join(run_dir, fmt.RUN_FILE)) == key else None
+        if entry[1] is None:  # rows without their record: the summary and the history count
+            return entry if summary_key(run_dir) == key else None
         return entry if stat_key(run_dir) == key else None
 
     def put(self, name: str, entry: Entry) -> None:
         newest_ns = max(entry[0][0::3], default=0)  # the mtimes in the key
-        if entry[1].status == "RUNNING" or time.time_ns() - newest_ns <= STABLE_AFTER_NS:
+        running = entry[1] is not None and entry[1].status == "RUNNING"
+        if running or time.time_ns() - newest_ns <= STABLE_AFTER_NS:
             self.entries.pop(name, None)
             return
         if len(self.entries) >= MAX_CACHED_RUNS_PER_EXPERIMENT:
@@ -100,7 +105,7 @@ class ExperimentCache:
 
     def _write(self) -> None:
         runs = {
-            name: [list(key), _record_list(rec), rows]
+            name: [list(key), None if rec is None else _record_list(rec), rows]
             for name, (key, rec, rows) in self.entries.items()
         }
         text = json.dumps(
@@ -124,7 +129,8 @@ class ExperimentCache:
             if data.get("cache_version") != CACHE_VERSION:
                 return
             for name, (key, record, rows) in data["runs"].items():
-                self.entries.setdefault(name, (tuple(key), fmt.RunRecord(*record), rows))
+                parsed = None if record is None else fmt.RunRecord(*record)
+                self.entries.setdefault(name, (tuple(key), parsed, rows))
         except FileNotFoundError:
             return
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -147,6 +153,15 @@ def path_key(path: str) -> StatKey:
         return file_key(os.stat(path))
     except (FileNotFoundError, NotADirectoryError):
         return ()
+
+
+def summary_key(run_dir: str) -> StatKey:
+    """The key of a run's ``summary.json`` with its ``metrics.tsv`` (``lstat``) as they are now."""
+    try:
+        history = file_key(os.lstat(os.path.join(run_dir, fmt.METRICS_FILE)))
+    except (FileNotFoundError, NotADirectoryError):
+        history = ()
+    return path_key(os.path.join(run_dir, fmt.SUMMARY_FILE)) + history
 
 
 def stat_key(run_dir: str) -> StatKey:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from runreport.exceptions import RunFormatError
 from runreport.store import cache as run_cache
 from runreport.store import format as fmt
-from runreport.store.cache import StatKey
+from runreport.store.parse import RecordTest, RowsTest, parse_run
 from runreport.store.safe_read import (
-    history_size,
     is_dir,
     read_file,
-    read_file_and_stat,
     read_history,
 )
 from runreport.tracking.entities import (
@@ -125,117 +123,11 @@ def find_run_dir(root: Path, run_id: str) -> Path | None:
     return None
 
 
-def read_run_record(run_dir: Path | str) -> fmt.RunRecord:
-    """The run's ``run.json``, checked; raise RunFormatError naming the file when it is bad."""
-    return _read_run_record(run_dir)[0]
-
-
-def _read_run_record(run_dir: Path | str) -> tuple[fmt.RunRecord, StatKey]:
-    path = os.path.join(run_dir, fmt.RUN_FILE)
-    try:
-        data, info = read_file_and_stat(path)
-    except FileNotFoundError:
-        raise RunFormatError(
-            run_dir, f"no {fmt.RUN_FILE} (not a run folder, or half-written)"
-        ) from None
-    record = fmt.RunRecord.from_json(data, path)
-    experiment_name, run_name = _last_two_names(os.fspath(run_dir))
-    if record.run_id != run_name:
-        raise RunFormatError(
-            path, f"run_id {fmt.short_repr(record.run_id)} does not match its folder name"
-        )
-    if record.experiment_id != experiment_name:
-        raise RunFormatError(
-            path,
-            f"experiment_id {fmt.short_repr(record.experiment_id)} does not match the experiment "
-            "folder the run is in",
-        )
-    return record, run_cache.file_key(info)
-
-
-def _last_two_names(path: str) -> tuple[str, str]:
-    """The names of a run folder's experiment folder and of the run folder itself."""
-    head, name = os.path.split(path)
-    parent = os.path.basename(head)
-    if name in ("", ".", "..") or parent in ("", ".", ".."):  # "runs/exp/run/", "." ...
-        folder = os.path.abspath(path)
-        return os.path.basename(os.path.dirname(folder)), os.path.basename(folder)
-    return parent, name
-
-
-def read_summary(run_dir: Path | str, check_tail: bool = False) -> fmt.Summary | None:
-    """The run's metric summary; with ``check_tail``, also fold in points not yet summarised.
-
-    Points can be missing from ``summary.json`` only if a writer died between appending and
-    summarising; a reader that cares (the run is still RUNNING) passes ``check_tail``.
-    """
-    return _read_summary(run_dir, check_tail)[0]
-
-
-def _read_summary(run_dir: Path | str, check_tail: bool) -> tuple[fmt.Summary | None, StatKey]:
-    """:func:`read_summary` and the cache key of the ``summary.json`` read (``()`` if none)."""
-    path = os.path.join(run_dir, fmt.SUMMARY_FILE)
-    metrics_path = os.path.join(run_dir, fmt.METRICS_FILE)
-    size = history_size(metrics_path)  # also refuses a pipe or symlink there
-    summary: fmt.Summary | None = None
-    key: StatKey = ()
-    try:
-        data, info = read_file_and_stat(path)
-    except FileNotFoundError:
-        pass
-    else:
-        summary, key = fmt.Summary.from_json(data, path), run_cache.file_key(info)
-    if summary is None:
-        if not check_tail or not size:
-            return summary, key
-        summary = fmt.Summary()
-    if check_tail and size > summary.covered_bytes:
-        tail = read_history(metrics_path, summary.covered_bytes)
-        summary.covered_bytes += summary.add_bytes(tail)
-    return summary, key
-
-
-def _summary_rows(run_dir: Path | str, running: bool) -> tuple[dict[str, fmt.SummaryRow], StatKey]:
-    """The run's summary rows (points past ``covered_bytes`` folded in for a RUNNING run).
-
-    A history without its summary (deleted by hand, lost in a merge) is summarised whole.
-    """
-    summary, key = _read_summary(run_dir, check_tail=running)
-    if summary is None:
-        summary = fmt.Summary()
-        summary.add_bytes(read_history(os.path.join(run_dir, fmt.METRICS_FILE)))
-    return summary.metrics, key
-
-
 def read_run(run_dir: Path) -> Run:
     """Read one run folder into a :class:`Run`; raise RunFormatError naming a bad file."""
     _, record, rows = parse_run(run_dir)
-    assert rows is not None  # no ``keep`` test: the rows are always read
+    assert record is not None and rows is not None  # no tests: both files are always read
     return to_run(record, rows, _artifact_base(run_dir.parent))
-
-
-_READ_ATTEMPTS = 3
-
-
-def parse_run(
-    run_dir: Path | str, keep: Callable[[fmt.RunRecord], bool] | None = None
-) -> run_cache.Entry:
-    """The run's cache key, record and summary rows, as they were at one moment.
-
-    ``run.json`` and ``summary.json`` are two files: the record is read first, then the summary,
-    then ``run.json`` is looked at again; if a writer replaced it in between, both are read
-    again (a few times at most: a run rewritten faster than it can be read is shown as last
-    read). When ``keep`` is given and says no to the record, the summary is not read at all and
-    the rows are None (a search that only needs the runs that pass ``keep``).
-    """
-    for _ in range(_READ_ATTEMPTS):
-        record, key = _read_run_record(run_dir)
-        if keep is not None and not keep(record):
-            return key, record, None
-        rows, summary_key = _summary_rows(run_dir, record.status == "RUNNING")
-        if run_cache.path_key(os.path.join(run_dir, fmt.RUN_FILE)) == key:
-            break
-    return key + summary_key, record, rows
 
 
 def _artifact_base(experiment_dir: Path) -> str:
@@ -291,14 +183,17 @@ def to_run(record: fmt.RunRecord, rows: dict[str, fmt.SummaryRow], artifact_base
 def scan_runs(
     root: Path,
     experiment_ids: Iterable[str] | None = None,
-    keep: Callable[[fmt.RunRecord], bool] | None = None,
+    keep: RecordTest | None = None,
+    keep_rows: RowsTest | None = None,
 ) -> tuple[list[Run], list[SkippedRun]]:
     """Every run of the given experiments (all when None), plus the runs that were skipped.
 
-    ``keep``, when given, is asked about each run's record before its summary is read: runs it
-    refuses are left out at the cost of one small file (a search pushes the parts of its filter
-    that name no metric down here). Parsed runs are cached (see :mod:`runreport.store.cache`),
-    so repeated scans cost a ``stat`` of two files per unchanged run.
+    ``keep`` and ``keep_rows``, when given, are tests on a run's record and on its metric
+    summary rows that a run must pass to be returned: a search pushes down the parts of its
+    filter it can decide on each (see :func:`runreport.store.parse.parse_run`), so a run ruled
+    out costs one small file, and no entity is made for it. Parsed runs are cached (see
+    :mod:`runreport.store.cache`), so repeated scans cost a ``stat`` of two files per unchanged
+    run.
     """
     wanted = None if experiment_ids is None else set(experiment_ids)
     runs: list[Run] = []
@@ -306,7 +201,7 @@ def scan_runs(
     with gc_paused():
         for folder in experiment_dirs(root):
             if wanted is None or folder.name in wanted:
-                _scan_experiment(folder, keep, runs, skipped)
+                _scan_experiment(folder, (keep, keep_rows), runs, skipped)
     return runs, skipped
 
 
@@ -329,7 +224,7 @@ def gc_paused() -> Iterator[None]:
 
 def _scan_experiment(
     folder: Path,
-    keep: Callable[[fmt.RunRecord], bool] | None,
+    tests: tuple[RecordTest | None, RowsTest | None],
     runs: list[Run],
     skipped: list[SkippedRun],
 ) -> None:
@@ -339,20 +234,46 @@ def _scan_experiment(
     for name in names:
         run_dir = os.path.join(folder, name)
         try:
-            entry = cache.lookup(name, run_dir)
-            if entry is not None and keep is not None and not keep(entry[1]):
-                continue
-            if entry is None or entry[2] is None:
-                entry = parse_run(run_dir, keep)
-                cache.put(name, entry)
-            if entry[2] is not None:
-                runs.append(to_run(entry[1], entry[2], base))
+            whole = _whole_entry(cache, name, run_dir, tests)
+            if whole is not None:
+                runs.append(to_run(*whole, base))
         except RunFormatError as exc:
             skipped.append(SkippedRun(run_dir, skip_reason(exc, run_dir)))
         except (OSError, ValueError, ArithmeticError, RecursionError) as exc:
             skipped.append(SkippedRun(run_dir, unreadable(exc)))
     cache.forget_missing(set(names))
     cache.save_soon()
+
+
+def _whole_entry(
+    cache: run_cache.ExperimentCache,
+    name: str,
+    run_dir: str,
+    tests: tuple[RecordTest | None, RowsTest | None],
+) -> tuple[fmt.RunRecord, dict[str, fmt.SummaryRow]] | None:
+    """The run's record and rows (from the cache or parsed), or None when a test rules it out."""
+    keep, keep_rows = tests
+    entry = cache.lookup(name, run_dir)
+    if entry is None or not _decides(entry, tests):
+        entry = parse_run(run_dir, keep, keep_rows)
+        cache.put(name, entry)
+    assert entry is not None
+    record, rows = entry[1], entry[2]
+    if record is None or rows is None or (keep is not None and not keep(record)):
+        return None
+    if keep_rows is not None and not keep_rows(rows):
+        return None
+    return record, rows
+
+
+def _decides(entry: run_cache.Entry, tests: tuple[RecordTest | None, RowsTest | None]) -> bool:
+    """Whether a cached entry is enough: whole, or ruled out by a test on the part it holds."""
+    keep, keep_rows = tests
+    if entry[1] is not None and entry[2] is not None:
+        return True
+    if entry[1] is not None:  # a record without rows
+        return keep is not None and not keep(entry[1])
+    return keep_rows is not None and not keep_rows(entry[2])  # type: ignore[arg-type]
 
 
 def unreadable(exc: BaseException) -> str:

@@ -151,15 +151,22 @@ def is_dir(entry: os.DirEntry[str]) -> bool:
 
 def history_size(path: str | os.PathLike[str]) -> int:
     """The size of a ``metrics.tsv`` (0 when there is none), checked to be a regular file."""
+    info = history_stat(path)
+    return 0 if info is None else info.st_size
+
+
+def history_stat(path: str | os.PathLike[str]) -> os.stat_result | None:
+    """The ``lstat`` of a ``metrics.tsv`` (None when there is none): a regular file within the
+    history size limit, or a RunFormatError naming it."""
     try:
         info = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return 0
+        return None
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(path, info.st_mode)
     if info.st_size > fmt.MAX_HISTORY_BYTES:
         raise _too_large(path, info.st_size, fmt.MAX_HISTORY_BYTES)
-    return info.st_size
+    return info
 
 
 def read_history(path: str | os.PathLike[str], start: int = 0) -> bytes:

@@ -25,7 +25,8 @@ from runreport.store.files import (
     read_bytes,
     replacing,
 )
-from runreport.store.reader import find_experiment_by_name, read_summary
+from runreport.store.parse import read_summary
+from runreport.store.reader import find_experiment_by_name
 
 MAX_EXPERIMENT_ID_ATTEMPTS = 1000
 

@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from runreport.exceptions import (
 )
 from runreport.registry.client import RegistryClientMixin
 from runreport.store import format as fmt
-from runreport.store import ids, reader, writer
+from runreport.store import ids, parse, reader, writer
+from runreport.store.parse import RecordTest, RowsTest
 from runreport.tracking import artifacts, validation
 from runreport.tracking.buffer import MetricBuffer, registry
 from runreport.tracking.context import current_user
@@ -327,7 +328,7 @@ class Client(RegistryClientMixin):
 
     def check_room(self, run_id: str, params: Iterable[str] = (), tags: Iterable[str] = ()) -> None:
         """Raise if logging these param and tag keys would pass the run's per-run limits."""
-        _check_room(reader.read_run_record(self.run_dir(run_id)), params, tags)
+        _check_room(parse.read_run_record(self.run_dir(run_id)), params, tags)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         registry.flush(run_id)
@@ -351,13 +352,8 @@ class Client(RegistryClientMixin):
         search.parse_order_by(order_by)  # invalid clauses fail before any folder is read
         stages = ViewType.lifecycle_stages(run_view_type)
         wanted = [experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids
-        prefilter = search.compile_record_prefilter(filter_string)
-
-        def keep(record: fmt.RunRecord) -> bool:  # decided before the run's metrics are read
-            return record.lifecycle_stage in stages and (prefilter is None or prefilter(record))
-
         with reader.gc_paused():
-            runs, skipped = self._scan([str(e) for e in wanted], keep)
+            runs, skipped = self._scan([str(e) for e in wanted], *_pushdown(filter_string, stages))
             chosen = [r for r in runs if r.info.lifecycle_stage in stages and matches(r)]
             found = _page(search.sort_runs(chosen, order_by), max_results, page_token)
         for bad in skipped:
@@ -365,10 +361,13 @@ class Client(RegistryClientMixin):
         return found
 
     def _scan(
-        self, experiment_ids: list[str], keep: Callable[[fmt.RunRecord], bool] | None = None
+        self,
+        experiment_ids: list[str],
+        keep: RecordTest | None = None,
+        keep_rows: RowsTest | None = None,
     ) -> tuple[list[Run], list[reader.SkippedRun]]:
         registry.flush_all()  # this process's buffered points are part of the answer
-        return reader.scan_runs(self.root, experiment_ids, keep)
+        return reader.scan_runs(self.root, experiment_ids, keep, keep_rows)
 
     # ------------------------------------------------------------ artifacts
 
@@ -410,6 +409,28 @@ class Client(RegistryClientMixin):
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         return artifacts.download(self.artifacts_dir(run_id), path, dst_path)
+
+
+def _pushdown(filter_string: str, stages: Iterable[str]) -> tuple[RecordTest, RowsTest | None]:
+    """The tests a scan decides on each run's record and metric summary before making it.
+
+    The record test holds the view type and the filter's clauses on params, tags and
+    attributes. A filter with no such clause but clauses on metrics gets a test on the latest
+    metric values, decided on ``summary.json`` before the record is read (the view type is
+    then checked on the records of the runs that pass).
+    """
+    from runreport import search
+
+    wanted_stages = frozenset(stages)
+    on_record = search.compile_record_prefilter(filter_string)
+    on_metrics = None if on_record else search.compile_metric_prefilter(filter_string)
+
+    def keep(record: fmt.RunRecord) -> bool:
+        return record.lifecycle_stage in wanted_stages and (on_record is None or on_record(record))
+
+    if on_metrics is None:
+        return keep, None
+    return keep, lambda rows: on_metrics({key: row[fmt.VALUE] for key, row in rows.items()})
 
 
 RunReportClient = Client

@@ -85,9 +85,12 @@ class ReadOnlyClient(Client):
         return self.source.metric_history(run_id, key)
 
     def _scan(
-        self, experiment_ids: list[str], keep: Callable[[Any], bool] | None = None
+        self,
+        experiment_ids: list[str],
+        keep: Callable[[Any], bool] | None = None,
+        keep_rows: Callable[[Any], bool] | None = None,
     ) -> tuple[list[Run], list[Any]]:
-        # MLflow's stores are read whole: ``keep`` is only a shortcut, the caller filters again.
+        # MLflow's stores are read whole: the tests are only shortcuts, the caller filters again.
         return self.source.scan_runs(experiment_ids)
 
     def artifacts_dir(self, run_id: str) -> Path:
