@@ -270,24 +270,28 @@ class TreeBuilder:
         return _text_preview(kind, text, truncated, suffix)
 
     def _html(self, entry: Entry) -> Preview:
-        if entry.size > PREVIEW_BYTES:
-            return Preview("note", note="no preview: HTML files over 16 KB are not shown inline")
-        if self.budget < entry.size:
-            return Preview("note", note=BUDGET_NOTE)
-        data = self._read(entry)
-        self.budget -= len(data)
+        data = self._whole(entry, "HTML")
+        if isinstance(data, Preview):
+            return data
         return Preview("html", text=html_preview_document(data.decode("utf-8", errors="replace")))
 
     def _embedded_image(self, entry: Entry, suffix: str) -> Preview:
         """A ``data:`` image of a small file (an ``<img>`` never runs an SVG's scripts)."""
+        data = self._whole(entry, suffix[1:].upper())
+        if isinstance(data, Preview):
+            return data
+        return Preview("image", text=image_data_uri(data, suffix))
+
+    def _whole(self, entry: Entry, kind: str) -> bytes | Preview:
+        """The bytes of a file shown inline whole, charged to the page's budget; or the note
+        saying why it is not shown (too large, or the page has shown enough)."""
         if entry.size > PREVIEW_BYTES:
-            kind = suffix[1:].upper()
             return Preview("note", note=f"no preview: {kind} files over 16 KB are not shown inline")
         if self.budget < entry.size:
             return Preview("note", note=BUDGET_NOTE)
         data = self._read(entry)
         self.budget -= len(data)
-        return Preview("image", text=image_data_uri(data, suffix))
+        return data
 
     def _read(self, entry: Entry) -> bytes:
         limit = min(PREVIEW_BYTES, max(self.budget, 0))

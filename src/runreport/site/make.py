@@ -170,10 +170,8 @@ def _unreadable_run(
     """A page saying why the run is not shown, so that links to it from its experiment hold."""
     run_id = ctx.run.info.run_id
     page_path = paths.run_page(run_id)
-    crumbs = [
-        Link(ctx.experiment_name, paths.href(page_path, paths.experiment_page(ctx.experiment_id)))
-    ]
-    frame = site.frame(page_path, ctx.run.info.run_name or run_id, "run", crumbs)
+    title = ctx.run.info.run_name or run_id
+    frame = site.frame(page_path, title, "run", _run_crumbs(ctx, page_path))
     page = UnreadableRunPage(frame, run_id, problem.reason)
     _add_page(writer, made, page_path, "run_unreadable.html", page)
 
@@ -211,15 +209,18 @@ def _run(ctx: RunContext, site: SiteContext, writer: SiteWriter, made: Made) -> 
     made.runs_made += 1
 
 
+def _run_crumbs(ctx: RunContext, page_path: str) -> list[Link]:
+    """A run page's breadcrumbs below the site's: its experiment."""
+    experiment = paths.href(page_path, paths.experiment_page(ctx.experiment_id))
+    return [Link(ctx.experiment_name, experiment)]
+
+
 def _run_frame(ctx: RunContext, site: SiteContext, page_path: str, data_path: str) -> Any:
-    crumbs = [
-        Link(ctx.experiment_name, paths.href(page_path, paths.experiment_page(ctx.experiment_id)))
-    ]
     frame = site.frame(
         page_path,
         ctx.run.info.run_name or ctx.run.info.run_id,
         "run",
-        crumbs,
+        _run_crumbs(ctx, page_path),
         scripts=("vega.js", "site.js", "run.js"),
     )
     if not site.options.self_contained:

@@ -18,7 +18,6 @@ from runreport.store import cache as run_cache
 from runreport.store import format as fmt
 from runreport.store.cache import Entry, StatKey, file_key
 from runreport.store.safe_read import (
-    history_size,
     history_stat,
     read_file_and_stat,
     read_history,
@@ -67,22 +66,17 @@ def _parse_summary_first(run_dir: Path | str, keep_rows: RowsTest) -> Entry:
     record whether the rest of the history counts."""
     summary_path = os.path.join(run_dir, fmt.SUMMARY_FILE)
     for _ in range(_READ_ATTEMPTS):
-        history = history_stat(os.path.join(run_dir, fmt.METRICS_FILE))  # refuses a pipe there
-        size, history_key = (0, ()) if history is None else (history.st_size, file_key(history))
-        try:
-            data, info = read_file_and_stat(summary_path)
-        except FileNotFoundError:
+        summary, summary_key, history = _stored_summary(run_dir)
+        if summary is None or summary.covered_bytes != (history.st_size if history else 0):
             return _parse_record_first(run_dir, None)
-        summary = fmt.Summary.from_json(data, summary_path)
-        if summary.covered_bytes != size:
-            return _parse_record_first(run_dir, None)
-        summary_key = file_key(info)
-        if not keep_rows(summary.metrics):
-            return summary_key + history_key, None, summary.metrics
+        rows = summary.metrics
+        if not keep_rows(rows):
+            history_key = file_key(history) if history else ()
+            return summary_key + history_key, None, rows
         record, key = _read_run_record(run_dir)
         if run_cache.path_key(summary_path) == summary_key:
             break
-    return key + summary_key, record, summary.metrics
+    return key + summary_key, record, rows
 
 
 def read_run_record(run_dir: Path | str) -> fmt.RunRecord:
@@ -134,25 +128,31 @@ def read_summary(run_dir: Path | str, check_tail: bool = False) -> fmt.Summary |
 
 def _read_summary(run_dir: Path | str, check_tail: bool) -> tuple[fmt.Summary | None, StatKey]:
     """:func:`read_summary` and the cache key of the ``summary.json`` read (``()`` if none)."""
-    path = os.path.join(run_dir, fmt.SUMMARY_FILE)
-    metrics_path = os.path.join(run_dir, fmt.METRICS_FILE)
-    size = history_size(metrics_path)  # also refuses a pipe or symlink there
-    summary: fmt.Summary | None = None
-    key: StatKey = ()
-    try:
-        data, info = read_file_and_stat(path)
-    except FileNotFoundError:
-        pass
-    else:
-        summary, key = fmt.Summary.from_json(data, path), file_key(info)
+    summary, key, history = _stored_summary(run_dir)
+    size = history.st_size if history else 0
     if summary is None:
         if not check_tail or not size:
             return summary, key
         summary = fmt.Summary()
     if check_tail and size > summary.covered_bytes:
-        tail = read_history(metrics_path, summary.covered_bytes)
+        tail = read_history(os.path.join(run_dir, fmt.METRICS_FILE), summary.covered_bytes)
         summary.covered_bytes += summary.add_bytes(tail)
     return summary, key
+
+
+def _stored_summary(
+    run_dir: Path | str,
+) -> tuple[fmt.Summary | None, StatKey, os.stat_result | None]:
+    """``summary.json`` as stored (None if there is none) with its cache key, and the ``lstat``
+    of ``metrics.tsv`` taken just before (None if there is none; a pipe or symlink there is a
+    RunFormatError)."""
+    history = history_stat(os.path.join(run_dir, fmt.METRICS_FILE))
+    path = os.path.join(run_dir, fmt.SUMMARY_FILE)
+    try:
+        data, info = read_file_and_stat(path)
+    except FileNotFoundError:
+        return None, (), history
+    return fmt.Summary.from_json(data, path), file_key(info), history
 
 
 def _summary_rows(run_dir: Path | str, running: bool) -> tuple[dict[str, fmt.SummaryRow], StatKey]:

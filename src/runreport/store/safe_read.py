@@ -149,12 +149,6 @@ def is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def history_size(path: str | os.PathLike[str]) -> int:
-    """The size of a ``metrics.tsv`` (0 when there is none), checked to be a regular file."""
-    info = history_stat(path)
-    return 0 if info is None else info.st_size
-
-
 def history_stat(path: str | os.PathLike[str]) -> os.stat_result | None:
     """The ``lstat`` of a ``metrics.tsv`` (None when there is none): a regular file within the
     history size limit, or a RunFormatError naming it."""
